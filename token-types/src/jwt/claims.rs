@@ -1,0 +1,490 @@
+//! The JWT claims set, typed where Clerk reads a claim and kept as JSON otherwise.
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::map::Entry;
+use serde_json::{Map, Value};
+
+use super::header::string_array;
+use super::member::{MemberName, Seen, duplicate};
+
+/// A claim that is present: either of the expected JSON type, or kept as it was (JSON `null` too)
+/// so the verifier can report it the way the reference does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClaimValue<T> {
+    /// The expected type.
+    Valid(T),
+    /// Present but of the wrong JSON type.
+    Invalid(Value),
+}
+
+impl<T> ClaimValue<T> {
+    /// The value when it has the expected type.
+    ///
+    /// ```rust
+    /// use clerk_token_types::ClaimValue;
+    /// assert_eq!(ClaimValue::Valid(3).valid(), Some(&3));
+    /// assert_eq!(ClaimValue::<i32>::Invalid(serde_json::Value::Null).valid(), None);
+    /// ```
+    pub fn valid(&self) -> Option<&T> {
+        match self {
+            Self::Valid(t) => Some(t),
+            Self::Invalid(_) => None,
+        }
+    }
+
+    /// The claim as JSON, as it was on the wire (numbers may be normalised, e.g. `1.0` to `1`).
+    ///
+    /// ```rust
+    /// use clerk_token_types::ClaimValue;
+    /// assert_eq!(ClaimValue::Valid("a".to_owned()).to_json(), serde_json::json!("a"));
+    /// ```
+    pub fn to_json(&self) -> Value
+    where
+        T: Serialize,
+    {
+        match self {
+            Self::Valid(t) => serde_json::to_value(t).unwrap_or(Value::Null),
+            Self::Invalid(v) => v.clone(),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for ClaimValue<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Valid(t) => t.serialize(s),
+            Self::Invalid(v) => v.serialize(s),
+        }
+    }
+}
+
+/// The `aud` claim: one string or an array made only of strings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Audience {
+    /// `"aud": "x"`
+    One(String),
+    /// `"aud": ["x", "y"]` (every element a string; may be empty)
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Every audience value.
+    ///
+    /// ```rust
+    /// use clerk_token_types::Audience;
+    /// let a = Audience::Many(vec!["mch_1".into(), "mch_2".into()]);
+    /// assert_eq!(a.iter().collect::<Vec<_>>(), ["mch_1", "mch_2"]);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let slice: &[String] = match self {
+            Self::One(s) => std::slice::from_ref(s),
+            Self::Many(v) => v,
+        };
+        slice.iter().map(String::as_str)
+    }
+
+    /// Whether `s` is one of the values (exact match).
+    ///
+    /// ```rust
+    /// use clerk_token_types::Audience;
+    /// assert!(Audience::One("mch_1".into()).contains("mch_1"));
+    /// assert!(!Audience::One("mch_12".into()).contains("mch_1"));
+    /// ```
+    pub fn contains(&self, s: &str) -> bool {
+        self.iter().any(|a| a == s)
+    }
+}
+
+impl Serialize for Audience {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::One(a) => a.serialize(s),
+            Self::Many(v) => v.serialize(s),
+        }
+    }
+}
+
+/// A JWT NumericDate: seconds since the epoch as a JSON number, fractions allowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NumericDate(pub f64);
+
+impl NumericDate {
+    /// Milliseconds the way the reference computes them: `trunc(seconds) * 1000`, saturating at the
+    /// `i64` range.
+    ///
+    /// ```rust
+    /// use clerk_token_types::NumericDate;
+    /// assert_eq!(NumericDate(1666648250.9).to_millis(), 1_666_648_250_000);
+    /// assert_eq!(NumericDate(-1.5).to_millis(), -1000);
+    /// assert_eq!(NumericDate(1e300).to_millis(), i64::MAX);
+    /// ```
+    pub fn to_millis(self) -> i64 {
+        // `as` saturates (and maps NaN, which JSON cannot carry, to 0).
+        (self.0.trunc() * 1000.0) as i64
+    }
+}
+
+impl Serialize for NumericDate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Integral values go out as integers so `1666648250` does not become `1666648250.0`.
+        const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53: exact in both f64 and i64
+        if self.0.fract() == 0.0 && self.0.abs() <= LIMIT {
+            s.serialize_i64(self.0 as i64)
+        } else {
+            s.serialize_f64(self.0)
+        }
+    }
+}
+
+/// The claims of a JWT payload.
+///
+/// The claims Clerk reads are typed; a claim of the wrong JSON type is kept as
+/// [`ClaimValue::Invalid`] (decoding does not fail, the verifier reports it). Every other claim
+/// is kept in `extra`, in wire order. Duplicate claim names make decoding fail.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct JwtClaims {
+    /// `iss` (string)
+    pub iss: Option<ClaimValue<String>>,
+    /// `sub` (string)
+    pub sub: Option<ClaimValue<String>>,
+    /// `aud` (string or array of strings)
+    pub aud: Option<ClaimValue<Audience>>,
+    /// `exp` (number)
+    pub exp: Option<ClaimValue<NumericDate>>,
+    /// `nbf` (number)
+    pub nbf: Option<ClaimValue<NumericDate>>,
+    /// `iat` (number)
+    pub iat: Option<ClaimValue<NumericDate>>,
+    /// `jti` (string)
+    pub jti: Option<ClaimValue<String>>,
+    /// `scopes` (space-separated string; Clerk's M2M scopes)
+    pub scopes: Option<ClaimValue<String>>,
+    /// `azp` (string)
+    pub azp: Option<ClaimValue<String>>,
+    /// Every other claim, in wire order.
+    pub extra: Map<String, Value>,
+}
+
+/// Names of the typed claims, in [`JwtClaims::to_json`] order.
+const KNOWN: [&str; 9] = [
+    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes", "azp",
+];
+
+impl JwtClaims {
+    /// Any claim by name, as JSON (typed claims included).
+    ///
+    /// ```rust
+    /// use clerk_token_types::{ClaimValue, JwtClaims};
+    /// use serde_json::json;
+    /// let mut c = JwtClaims { sub: Some(ClaimValue::Valid("mch_1".into())), ..Default::default() };
+    /// c.extra.insert("role".into(), json!("service"));
+    /// assert_eq!(c.get("sub"), Some(json!("mch_1")));
+    /// assert_eq!(c.get("role"), Some(json!("service")));
+    /// assert_eq!(c.get("exp"), None);
+    /// ```
+    pub fn get(&self, name: &str) -> Option<Value> {
+        match name {
+            "iss" => self.iss.as_ref().map(ClaimValue::to_json),
+            "sub" => self.sub.as_ref().map(ClaimValue::to_json),
+            "aud" => self.aud.as_ref().map(ClaimValue::to_json),
+            "exp" => self.exp.as_ref().map(ClaimValue::to_json),
+            "nbf" => self.nbf.as_ref().map(ClaimValue::to_json),
+            "iat" => self.iat.as_ref().map(ClaimValue::to_json),
+            "jti" => self.jti.as_ref().map(ClaimValue::to_json),
+            "scopes" => self.scopes.as_ref().map(ClaimValue::to_json),
+            "azp" => self.azp.as_ref().map(ClaimValue::to_json),
+            _ => self.extra.get(name).cloned(),
+        }
+    }
+
+    /// Every claim as a JSON object: the typed claims first (`iss, sub, aud, exp, nbf, iat, jti,
+    /// scopes, azp`, those present), then `extra` in wire order. Members of `extra` that shadow a
+    /// typed claim are left out.
+    ///
+    /// ```rust
+    /// use clerk_token_types::{ClaimValue, JwtClaims, NumericDate};
+    /// let c = JwtClaims { exp: Some(ClaimValue::Valid(NumericDate(10.0))), ..Default::default() };
+    /// assert_eq!(serde_json::Value::Object(c.to_json()), serde_json::json!({"exp": 10}));
+    /// ```
+    pub fn to_json(&self) -> Map<String, Value> {
+        self.to_json_without(&[])
+    }
+
+    /// [`to_json`](Self::to_json) leaving out the typed claims named in `skip`.
+    pub(crate) fn to_json_without(&self, skip: &[&str]) -> Map<String, Value> {
+        let mut m = Map::with_capacity(KNOWN.len() + self.extra.len());
+        for name in KNOWN.into_iter().filter(|n| !skip.contains(n)) {
+            if let Some(v) = self.get(name) {
+                m.insert(name.to_owned(), v);
+            }
+        }
+        for (k, v) in &self.extra {
+            if !KNOWN.contains(&k.as_str()) {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        m
+    }
+}
+
+impl Serialize for JwtClaims {
+    /// Serialises as [`to_json`](Self::to_json) does, without building the map first.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        let strings = [("iss", &self.iss), ("sub", &self.sub)];
+        for (k, v) in strings {
+            if let Some(v) = v {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        if let Some(v) = &self.aud {
+            m.serialize_entry("aud", v)?;
+        }
+        for (k, v) in [("exp", &self.exp), ("nbf", &self.nbf), ("iat", &self.iat)] {
+            if let Some(v) = v {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        for (k, v) in [
+            ("jti", &self.jti),
+            ("scopes", &self.scopes),
+            ("azp", &self.azp),
+        ] {
+            if let Some(v) = v {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        for (k, v) in &self.extra {
+            if !KNOWN.contains(&k.as_str()) {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for JwtClaims {
+    /// One pass over the object; duplicate claim names are errors, mistyped claims are kept as
+    /// [`ClaimValue::Invalid`].
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ClaimsVisitor)
+    }
+}
+
+fn string_claim(v: Value) -> ClaimValue<String> {
+    match v {
+        Value::String(s) => ClaimValue::Valid(s),
+        other => ClaimValue::Invalid(other),
+    }
+}
+
+fn date_claim(v: Value) -> ClaimValue<NumericDate> {
+    match &v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.is_finite() => ClaimValue::Valid(NumericDate(f)),
+            _ => ClaimValue::Invalid(v),
+        },
+        _ => ClaimValue::Invalid(v),
+    }
+}
+
+fn audience_claim(v: Value) -> ClaimValue<Audience> {
+    match v {
+        Value::String(s) => ClaimValue::Valid(Audience::One(s)),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            // All strings, checked above; `string_array` cannot fail here.
+            match string_array(Value::Array(items)) {
+                Some(list) => ClaimValue::Valid(Audience::Many(list)),
+                None => ClaimValue::Invalid(Value::Null),
+            }
+        }
+        other => ClaimValue::Invalid(other),
+    }
+}
+
+struct ClaimsVisitor;
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = JwtClaims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JwtClaims, A::Error> {
+        let mut c = JwtClaims::default();
+        let mut seen = Seen::default();
+        while let Some(name) = map.next_key::<MemberName<'de>>()? {
+            let n = name.as_str();
+            match n {
+                "iss" | "sub" | "jti" | "scopes" | "azp" => {
+                    let (bit, slot) = match n {
+                        "iss" => (0, &mut c.iss),
+                        "sub" => (1, &mut c.sub),
+                        "jti" => (2, &mut c.jti),
+                        "scopes" => (3, &mut c.scopes),
+                        _ => (4, &mut c.azp),
+                    };
+                    seen.mark(bit, n)?;
+                    *slot = Some(string_claim(map.next_value()?));
+                }
+                "exp" | "nbf" | "iat" => {
+                    let (bit, slot) = match n {
+                        "exp" => (5, &mut c.exp),
+                        "nbf" => (6, &mut c.nbf),
+                        _ => (7, &mut c.iat),
+                    };
+                    seen.mark(bit, n)?;
+                    *slot = Some(date_claim(map.next_value()?));
+                }
+                "aud" => {
+                    seen.mark(8, n)?;
+                    c.aud = Some(audience_claim(map.next_value()?));
+                }
+                _ => {
+                    let value: Value = map.next_value()?;
+                    match c.extra.entry(name.into_string()) {
+                        Entry::Vacant(e) => {
+                            e.insert(value);
+                        }
+                        Entry::Occupied(e) => return Err(duplicate(e.key())),
+                    }
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(s: &str) -> Result<JwtClaims, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+
+    #[test]
+    fn typed_claims_and_extra_in_order() {
+        let c = parse(
+            r#"{"role":"service","iss":"https://clerk.m2m.example.test","sub":"mch_2vYV","aud":["mch_1xxxxx","mch_2xxxxx"],"exp":1666648550,"iat":1666648250,"nbf":1666648240.5,"jti":"mt_2xKa","scopes":"mch_1xxxxx mch_2xxxxx","azp":"https://a","permissions":["read"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.iss,
+            Some(ClaimValue::Valid("https://clerk.m2m.example.test".into()))
+        );
+        assert_eq!(
+            c.sub
+                .as_ref()
+                .and_then(ClaimValue::valid)
+                .map(String::as_str),
+            Some("mch_2vYV")
+        );
+        assert_eq!(
+            c.aud,
+            Some(ClaimValue::Valid(Audience::Many(vec![
+                "mch_1xxxxx".into(),
+                "mch_2xxxxx".into()
+            ])))
+        );
+        assert_eq!(c.exp, Some(ClaimValue::Valid(NumericDate(1666648550.0))));
+        assert_eq!(c.nbf, Some(ClaimValue::Valid(NumericDate(1666648240.5))));
+        assert_eq!(c.iat, Some(ClaimValue::Valid(NumericDate(1666648250.0))));
+        assert_eq!(c.jti, Some(ClaimValue::Valid("mt_2xKa".into())));
+        assert_eq!(
+            c.scopes,
+            Some(ClaimValue::Valid("mch_1xxxxx mch_2xxxxx".into()))
+        );
+        assert_eq!(c.azp, Some(ClaimValue::Valid("https://a".into())));
+        assert_eq!(c.extra.keys().collect::<Vec<_>>(), ["role", "permissions"]);
+        assert_eq!(c.get("nbf"), Some(json!(1666648240.5)));
+        assert_eq!(c.get("exp"), Some(json!(1666648550)));
+        let back: JwtClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(
+            Value::Object(c.to_json()),
+            serde_json::to_value(&c).unwrap()
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_kept_as_invalid() {
+        let c = parse(
+            r#"{"iss":1,"sub":null,"aud":["a",1],"exp":"1666648550","nbf":true,"iat":[],"jti":{},"scopes":["a"],"azp":null}"#,
+        )
+        .unwrap();
+        assert_eq!(c.iss, Some(ClaimValue::Invalid(json!(1))));
+        assert_eq!(c.sub, Some(ClaimValue::Invalid(Value::Null)));
+        assert_eq!(c.aud, Some(ClaimValue::Invalid(json!(["a", 1]))));
+        assert_eq!(c.exp, Some(ClaimValue::Invalid(json!("1666648550"))));
+        assert_eq!(c.nbf, Some(ClaimValue::Invalid(json!(true))));
+        assert_eq!(c.iat, Some(ClaimValue::Invalid(json!([]))));
+        assert_eq!(c.jti, Some(ClaimValue::Invalid(json!({}))));
+        assert_eq!(c.scopes, Some(ClaimValue::Invalid(json!(["a"]))));
+        assert_eq!(c.azp, Some(ClaimValue::Invalid(Value::Null)));
+        assert!(c.extra.is_empty());
+        let back: JwtClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn audience_shapes() {
+        assert_eq!(
+            parse(r#"{"aud":"x"}"#).unwrap().aud,
+            Some(ClaimValue::Valid(Audience::One("x".into())))
+        );
+        assert_eq!(
+            parse(r#"{"aud":[]}"#).unwrap().aud,
+            Some(ClaimValue::Valid(Audience::Many(vec![])))
+        );
+        assert_eq!(
+            parse(r#"{"aud":{"a":1}}"#).unwrap().aud,
+            Some(ClaimValue::Invalid(json!({"a":1})))
+        );
+        let a = Audience::Many(vec!["a".into(), "b".into()]);
+        assert!(a.contains("b") && !a.contains("ab") && !a.contains(""));
+    }
+
+    #[test]
+    fn duplicate_claims_are_rejected() {
+        for dup in [
+            r#"{"exp":1,"exp":2}"#,
+            r#"{"sub":"a","iss":"x","sub":"a"}"#,
+            r#"{"aud":"a","aud":["a"]}"#,
+            r#"{"scopes":"a","scopes":"a"}"#,
+            r#"{"role":1,"role":1}"#,
+            r#"{"iat":1,"i\u0061t":1}"#,
+        ] {
+            assert!(
+                parse(dup)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("duplicate member"),
+                "{dup}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_objects_and_huge_numbers_are_errors() {
+        for bad in ["null", "[]", "1", "\"x\"", r#"{"exp":1e400}"#, "{", "{}x"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numeric_date_millis_truncate_toward_zero() {
+        assert_eq!(NumericDate(1.999).to_millis(), 1000);
+        assert_eq!(NumericDate(-1.999).to_millis(), -1000);
+        assert_eq!(NumericDate(-1e300).to_millis(), i64::MIN);
+        assert_eq!(serde_json::to_string(&NumericDate(5.0)).unwrap(), "5");
+        assert_eq!(serde_json::to_string(&NumericDate(5.25)).unwrap(), "5.25");
+        assert_eq!(serde_json::to_string(&NumericDate(1e20)).unwrap(), "1e+20");
+    }
+}

@@ -1,0 +1,123 @@
+//! Token prefixes, the JWT-shape test and token classification (reference §2).
+
+use crate::{DecodeOptions, Jwt, TokenType};
+
+/// Prefix of opaque M2M tokens.
+pub const M2M_TOKEN_PREFIX: &str = "mt_";
+/// Prefix of opaque OAuth access tokens.
+pub const OAUTH_TOKEN_PREFIX: &str = "oat_";
+/// Prefix of API keys (and, in Clerk's fixtures, machine secret keys).
+pub const API_KEY_PREFIX: &str = "ak_";
+/// Prefix of machine ids (the `sub` of an M2M JWT).
+pub const MACHINE_ID_PREFIX: &str = "mch_";
+/// The RFC 9068 `typ` values of OAuth access-token JWTs (exact, case-sensitive).
+pub const OAUTH_ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
+
+/// The reference's JWT shape test: three non-empty segments of `[A-Za-z0-9_-]` separated by dots
+/// (so `=`, `+`, `/` and whitespace make it false).
+///
+/// ```rust
+/// use clerk_token_types::is_jwt_format;
+/// assert!(is_jwt_format("a.b.c"));
+/// assert!(!is_jwt_format("a.b"));
+/// assert!(!is_jwt_format("a.b.c.d"));
+/// assert!(!is_jwt_format("a..c"));
+/// assert!(!is_jwt_format("a.b.c="));
+/// ```
+pub fn is_jwt_format(token: &str) -> bool {
+    let mut segments = 0;
+    for seg in token.split('.') {
+        segments += 1;
+        if segments > 3
+            || seg.is_empty()
+            || !seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return false;
+        }
+    }
+    segments == 3
+}
+
+/// The machine token type by prefix alone (`mt_`, `oat_`, `ak_`; case-sensitive).
+///
+/// ```rust
+/// use clerk_token_types::{machine_token_type_by_prefix, TokenType};
+/// assert_eq!(machine_token_type_by_prefix("mt_123"), Some(TokenType::M2MToken));
+/// assert_eq!(machine_token_type_by_prefix("M2M_123"), None);
+/// ```
+pub fn machine_token_type_by_prefix(token: &str) -> Option<TokenType> {
+    if token.starts_with(M2M_TOKEN_PREFIX) {
+        Some(TokenType::M2MToken)
+    } else if token.starts_with(OAUTH_TOKEN_PREFIX) {
+        Some(TokenType::OAuthToken)
+    } else if token.starts_with(API_KEY_PREFIX) {
+        Some(TokenType::ApiKey)
+    } else {
+        None
+    }
+}
+
+/// A decoded JWT's machine type: a string `sub` starting with `mch_` is M2M (checked first), then
+/// a `typ` of `at+jwt`/`application/at+jwt` is OAuth; anything else (a session JWT) is `None`.
+///
+/// ```rust
+/// use clerk_token_types::{classify_jwt, encode_segment, Jwt, TokenType};
+/// let t = format!("{}.{}.c2ln", encode_segment(br#"{"typ":"at+jwt"}"#), encode_segment(br#"{"sub":"mch_1"}"#));
+/// assert_eq!(classify_jwt(&Jwt::decode(&t)?), Some(TokenType::M2MToken));
+/// # Ok::<(), clerk_token_types::Error>(())
+/// ```
+pub fn classify_jwt(jwt: &Jwt) -> Option<TokenType> {
+    let sub = jwt.claims().sub.as_ref().and_then(|s| s.valid());
+    if sub.is_some_and(|s| s.starts_with(MACHINE_ID_PREFIX)) {
+        return Some(TokenType::M2MToken);
+    }
+    let typ = jwt.header().typ.as_deref();
+    if typ.is_some_and(|t| OAUTH_ACCESS_TOKEN_TYPES.contains(&t)) {
+        return Some(TokenType::OAuthToken);
+    }
+    None
+}
+
+/// The machine token type, in the reference's order (`getMachineTokenType`, §2.2):
+/// `mt_` or an M2M JWT, then `oat_` or an OAuth JWT, then `ak_`; `None` for anything else
+/// (where the reference throws "Unknown machine token type"), session JWTs included.
+///
+/// JWT-shaped tokens are decoded with the default [`DecodeOptions`]; one that fails to decode is
+/// not a machine JWT. Decoding is stricter than the reference's (see [`Jwt::decode`]), so a
+/// malformed JWT the reference would still classify gives `None` here.
+///
+/// ```rust
+/// use clerk_token_types::{classify, TokenType};
+/// assert_eq!(classify("mt_abc"), Some(TokenType::M2MToken));
+/// assert_eq!(classify("oat_abc"), Some(TokenType::OAuthToken));
+/// assert_eq!(classify("ak_abc"), Some(TokenType::ApiKey));
+/// assert_eq!(classify(""), None);
+/// assert_eq!(classify("API_KEY_abc"), None);
+/// ```
+pub fn classify(token: &str) -> Option<TokenType> {
+    let jwt_type = || {
+        if is_jwt_format(token) {
+            Jwt::decode_with(token, &DecodeOptions::default())
+                .ok()
+                .and_then(|j| classify_jwt(&j))
+        } else {
+            None
+        }
+    };
+    if token.starts_with(M2M_TOKEN_PREFIX) {
+        return Some(TokenType::M2MToken);
+    }
+    let jwt = jwt_type();
+    if jwt == Some(TokenType::M2MToken) {
+        return Some(TokenType::M2MToken);
+    }
+    if token.starts_with(OAUTH_TOKEN_PREFIX) || jwt == Some(TokenType::OAuthToken) {
+        return Some(TokenType::OAuthToken);
+    }
+    if token.starts_with(API_KEY_PREFIX) {
+        return Some(TokenType::ApiKey);
+    }
+    None
+}
