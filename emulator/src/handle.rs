@@ -1,0 +1,549 @@
+//! The library API: [`Emulator`], [`EmulatorBuilder`], [`EmulatorHandle`] and what it hands out.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::error::EmulatorError;
+use crate::faults::{Counters, Faults};
+use crate::ids;
+use crate::keys::SigningKey;
+use crate::mint::{self, KeyChoice, MintSpec};
+use crate::server::{self, App, Shared};
+use crate::state::{Created, MachineView, State};
+use crate::tt::{MachineSecretKey, SecretKey};
+
+/// Entry point: start an emulator with [`Emulator::start`] or configure one with
+/// [`Emulator::builder`].
+///
+/// ```rust
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use clerk_bapi_emulator::Emulator;
+/// let emu = Emulator::start().await.unwrap();
+/// assert!(emu.api_url().starts_with("http://127.0.0.1:"));
+/// assert!(emu.secret_key().expose_secret().starts_with("sk_test_"));
+/// emu.shutdown().await;
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Start on `127.0.0.1` with a port chosen by the operating system, on the current tokio
+    /// runtime. Generates the instance secret key and an RSA-2048 signing key (0.1 to 1 s of CPU).
+    pub async fn start() -> Result<EmulatorHandle, EmulatorError> {
+        Self::builder().start().await
+    }
+
+    /// A builder for a fixed address or a fixed instance secret key.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Options for [`Emulator::builder`].
+///
+/// ```rust
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use clerk_bapi_emulator::Emulator;
+/// let emu = Emulator::builder()
+///     .addr("127.0.0.1:0".parse().unwrap())
+///     .secret_key("sk_test_fixed_for_my_tests")
+///     .start()
+///     .await
+///     .unwrap();
+/// assert_eq!(emu.secret_key().expose_secret(), "sk_test_fixed_for_my_tests");
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct EmulatorBuilder {
+    addr: Option<SocketAddr>,
+    secret_key: Option<String>,
+    signing_key_pem: Option<String>,
+}
+
+impl std::fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret key or the private key.
+        f.debug_struct("EmulatorBuilder")
+            .field("addr", &self.addr)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field(
+                "signing_key_pem",
+                &self.signing_key_pem.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
+}
+
+impl EmulatorBuilder {
+    /// Listen on this address (default `127.0.0.1:0`, an OS-chosen port).
+    #[must_use]
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = Some(addr);
+        self
+    }
+
+    /// Use this instance secret key instead of a random `sk_test_...`.
+    #[must_use]
+    pub fn secret_key(mut self, key: impl Into<String>) -> Self {
+        self.secret_key = Some(key.into());
+        self
+    }
+
+    /// Sign with this RSA private key (PKCS#8 or PKCS#1 PEM, 2048 bits or more) instead of
+    /// generating one. Starting is then instant: share one key (see
+    /// [`generate_signing_key_pem`]) across the emulators of a test suite that does not compare
+    /// instances. The kid is still fresh for each emulator.
+    #[must_use]
+    pub fn signing_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.signing_key_pem = Some(pem.into());
+        self
+    }
+
+    /// Bind, generate the keys and start serving on the current tokio runtime.
+    pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
+        let addr = self
+            .addr
+            .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        let secret = self.secret_key.unwrap_or_else(ids::instance_secret_key);
+        let secret_key = SecretKey::new(secret.clone()).map_err(|_| EmulatorError::SecretKey)?;
+        let placeholder_key =
+            MachineSecretKey::new("ak_unusable").map_err(|_| EmulatorError::SecretKey)?;
+        let key = match &self.signing_key_pem {
+            Some(pem) => SigningKey::from_pem(pem)?,
+            None => generate_key().await?,
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let api_url = format!("http://{local}");
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let app: App = Arc::new(Shared {
+            state: Mutex::new(State::new(secret, api_url.clone(), key)),
+            faults: Faults::default(),
+            counters: Counters::default(),
+            clock_offset_ms: AtomicI64::new(0),
+            shutdown: shutdown_rx.clone(),
+        });
+        let router = server::router(app.clone());
+        let mut stop = shutdown_rx;
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "the Backend API emulator stopped with an error");
+            }
+        });
+        tracing::debug!(%api_url, "Backend API emulator listening");
+        Ok(EmulatorHandle {
+            inner: Arc::new(Inner {
+                app,
+                api_url,
+                secret_key,
+                shutdown_tx,
+                task: Mutex::new(Some(task)),
+                foreign_key: OnceLock::new(),
+                placeholder_key,
+            }),
+        })
+    }
+}
+
+/// A fresh RSA-2048 private key as PKCS#8 PEM, for [`EmulatorBuilder::signing_key_pem`].
+/// Key generation is CPU-bound and takes 0.1 to 1 s.
+///
+/// ```rust
+/// let pem = clerk_bapi_emulator::generate_signing_key_pem().unwrap();
+/// assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+/// ```
+pub fn generate_signing_key_pem() -> Result<String, EmulatorError> {
+    SigningKey::generate_pem()
+}
+
+/// RSA key generation is CPU-bound; keep it off the async worker.
+async fn generate_key() -> Result<Arc<SigningKey>, EmulatorError> {
+    tokio::task::spawn_blocking(SigningKey::generate)
+        .await
+        .map_err(|e| EmulatorError::Crypto {
+            detail: e.to_string(),
+        })?
+}
+
+#[derive(Debug)]
+struct Inner {
+    app: App,
+    api_url: String,
+    secret_key: SecretKey,
+    shutdown_tx: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+    foreign_key: OnceLock<Result<Arc<SigningKey>, String>>,
+    placeholder_key: MachineSecretKey,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shutdown_tx.send_replace(true);
+    }
+}
+
+/// A machine as the library API hands it out (its secret key included).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineInfo {
+    /// `mch_...`
+    pub id: String,
+    /// The machine's name.
+    pub name: String,
+    /// The machine's current secret key (`ak_...`).
+    pub secret_key: MachineSecretKey,
+    /// The machines this one may call (its tokens' `aud` and `scopes`).
+    pub scoped_machines: Vec<String>,
+}
+
+impl MachineInfo {
+    fn from_view(v: MachineView) -> Option<Self> {
+        Some(Self {
+            id: v.id,
+            name: v.name,
+            secret_key: MachineSecretKey::new(v.secret).ok()?,
+            scoped_machines: v.scoped,
+        })
+    }
+}
+
+/// What the CLI's `serve` command prints: where the emulator is and the keys to use it.
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub struct ServeInfo {
+    /// `http://127.0.0.1:PORT`
+    pub api_url: String,
+    /// The instance secret key.
+    pub secret_key: SecretKey,
+    /// The current signing key's public key (SPKI PEM), for networkless verification.
+    pub jwt_public_key_pem: String,
+    /// The machines that exist now.
+    pub machines: Vec<MachineInfo>,
+}
+
+impl ServeInfo {
+    /// The JSON the CLI prints, secrets included:
+    /// `{api_url, secret_key, jwt_public_key_pem, machines:[{id, secret_key, scoped_machines}]}`.
+    pub fn to_json(&self) -> Value {
+        let machines: Vec<Value> = self
+            .machines
+            .iter()
+            .map(|m| {
+                json!({
+                    "id": m.id,
+                    "secret_key": m.secret_key.expose_secret(),
+                    "scoped_machines": m.scoped_machines,
+                })
+            })
+            .collect();
+        json!({
+            "api_url": self.api_url,
+            "secret_key": self.secret_key.expose_secret(),
+            "jwt_public_key_pem": self.jwt_public_key_pem,
+            "machines": machines,
+        })
+    }
+}
+
+/// A running emulator. Cheap to clone; when the last clone is dropped the server shuts down.
+///
+/// ```rust
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use clerk_bapi_emulator::{Emulator, MintSpec};
+/// let emu = Emulator::start().await.unwrap();
+/// let [a, b] = emu.bootstrap_demo_machines();
+/// assert_eq!(a.scoped_machines, vec![b.id.clone()]);
+/// let jwt = emu.mint_jwt(MintSpec::for_machine(&a.id));
+/// assert_eq!(jwt.split('.').count(), 3);
+/// let opaque = emu.create_m2m_token(&a.id).unwrap();
+/// assert!(opaque.starts_with("mt_"));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EmulatorHandle {
+    inner: Arc<Inner>,
+}
+
+impl EmulatorHandle {
+    fn app(&self) -> &App {
+        &self.inner.app
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash, no `/v1`).
+    pub fn api_url(&self) -> String {
+        self.inner.api_url.clone()
+    }
+
+    /// The instance secret key (`sk_test_...`).
+    pub fn secret_key(&self) -> SecretKey {
+        self.inner.secret_key.clone()
+    }
+
+    /// The instance id (`ins_...`), as in machine objects.
+    pub fn instance_id(&self) -> String {
+        self.app().lock().instance_id.clone()
+    }
+
+    /// The current signing key's public key as SPKI PEM.
+    pub fn jwt_public_key_pem(&self) -> String {
+        self.app().lock().keys.current().public_pem().to_owned()
+    }
+
+    /// The current signing key's `kid` (`ins_...`).
+    pub fn kid(&self) -> String {
+        self.app().lock().keys.current().kid().to_owned()
+    }
+
+    /// Every published `kid`, the current signer first.
+    pub fn kids(&self) -> Vec<String> {
+        self.app().lock().keys.kids()
+    }
+
+    /// The JWKS exactly as `GET /v1/jwks` serves it.
+    pub fn jwks(&self) -> Value {
+        self.app().lock().keys.jwks()
+    }
+
+    /// Create a machine scoped to `scoped_machines`. Ids the emulator does not know are skipped
+    /// and an empty or over-long name is replaced or cut to 255 characters (see
+    /// [`EmulatorHandle::try_create_machine`] for an error instead).
+    pub fn create_machine(&self, name: &str, scoped_machines: &[&str]) -> MachineInfo {
+        let known: Vec<&str> = {
+            let st = self.app().lock();
+            scoped_machines
+                .iter()
+                .copied()
+                .filter(|id| st.machine_scopes(id).is_some())
+                .collect()
+        };
+        let name: String = if name.is_empty() {
+            "machine".into()
+        } else {
+            name.chars().take(255).collect()
+        };
+        self.try_create_machine(&name, &known).unwrap_or_else(|e| {
+            // Unreachable with the input cleaned above; never panic in a library.
+            tracing::error!(error = %e, "creating a machine failed");
+            MachineInfo {
+                id: String::new(),
+                name,
+                secret_key: self.inner.placeholder_key.clone(),
+                scoped_machines: Vec::new(),
+            }
+        })
+    }
+
+    /// Create a machine, as `POST /v1/machines` would (name 1..=255 characters, known scopes).
+    pub fn try_create_machine(
+        &self,
+        name: &str,
+        scoped_machines: &[&str],
+    ) -> Result<MachineInfo, EmulatorError> {
+        let mut body = Map::new();
+        body.insert("name".into(), json!(name));
+        body.insert("scoped_machines".into(), json!(scoped_machines));
+        let now = self.now_ms();
+        let mut st = self.app().lock();
+        let created = st
+            .create_machine(&body, now)
+            .map_err(|e| EmulatorError::InvalidInput {
+                detail: e.long_message,
+            })?;
+        let id = created["id"].as_str().unwrap_or_default();
+        st.machine_view(id)
+            .and_then(MachineInfo::from_view)
+            .ok_or(EmulatorError::SecretKey)
+    }
+
+    /// One machine, with its current secret key.
+    pub fn machine(&self, id: &str) -> Option<MachineInfo> {
+        self.app()
+            .lock()
+            .machine_view(id)
+            .and_then(MachineInfo::from_view)
+    }
+
+    /// Every machine, in creation order.
+    pub fn machines(&self) -> Vec<MachineInfo> {
+        self.app()
+            .lock()
+            .machine_views()
+            .into_iter()
+            .filter_map(MachineInfo::from_view)
+            .collect()
+    }
+
+    /// Two machines, `demo-a` and `demo-b`, each scoped to the other.
+    pub fn bootstrap_demo_machines(&self) -> [MachineInfo; 2] {
+        let a = self.create_machine("demo-a", &[]);
+        let b = self.create_machine("demo-b", &[&a.id]);
+        let mut body = Map::new();
+        body.insert("to_machine_id".into(), json!(b.id));
+        let now = self.now_ms();
+        let _ = self.app().lock().add_scope(&a.id, &body, now);
+        let a = self.machine(&a.id).unwrap_or(a);
+        [a, b]
+    }
+
+    /// What the CLI's `serve` prints (see [`ServeInfo::to_json`]).
+    pub fn serve_info(&self) -> ServeInfo {
+        ServeInfo {
+            api_url: self.api_url(),
+            secret_key: self.secret_key(),
+            jwt_public_key_pem: self.jwt_public_key_pem(),
+            machines: self.machines(),
+        }
+    }
+
+    /// An opaque M2M token (`mt_...`) for `machine_id` with the machine's default TTL, as
+    /// `POST /m2m_tokens` would create it.
+    pub fn create_m2m_token(&self, machine_id: &str) -> Result<String, EmulatorError> {
+        let now = self.now_ms();
+        let created = self
+            .app()
+            .lock()
+            .create_token(machine_id, &Map::new(), now)
+            .map_err(|_| EmulatorError::UnknownMachine {
+                id: machine_id.to_owned(),
+            })?;
+        match created {
+            Created::Done(v) => Ok(v["token"].as_str().unwrap_or_default().to_owned()),
+            Created::SignJwt { .. } => Err(EmulatorError::InvalidInput {
+                detail: "unexpected JWT".into(),
+            }),
+        }
+    }
+
+    /// An API key secret (`ak_...`) for `subject` that `POST /api_keys/verify` accepts.
+    pub fn create_api_key(&self, subject: &str) -> String {
+        let now = self.now_ms();
+        self.app().lock().add_api_key(subject, now)
+    }
+
+    /// An OAuth access token (`oat_...`) for `subject` that
+    /// `POST /oauth_applications/access_tokens/verify` accepts.
+    pub fn create_oauth_token(&self, subject: &str) -> String {
+        let now = self.now_ms();
+        self.app()
+            .lock()
+            .add_oauth_token(subject, "client_emulator", now)
+    }
+
+    /// Mint a JWT directly (see [`MintSpec`]); signing cannot fail with the emulator's keys, but
+    /// if it ever did the token would carry an empty signature (see
+    /// [`EmulatorHandle::try_mint_jwt`]).
+    pub fn mint_jwt(&self, spec: MintSpec) -> String {
+        self.try_mint_jwt(spec).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "minting a JWT failed");
+            String::new()
+        })
+    }
+
+    /// Mint a JWT directly, reporting a signing failure.
+    pub fn try_mint_jwt(&self, spec: MintSpec) -> Result<String, EmulatorError> {
+        let now_secs = self.now_ms().div_euclid(1000);
+        let subject = spec.subject.clone().unwrap_or_else(ids::machine_id);
+        let (key, header, claims) = {
+            let st = self.app().lock();
+            let scopes = st.machine_scopes(&subject).unwrap_or_default();
+            let current = st.keys.current().clone();
+            let (h, c) = mint::build(
+                &spec,
+                current.kid(),
+                &st.api_url,
+                &subject,
+                &scopes,
+                &ids::m2m_token_id(),
+                now_secs,
+            );
+            (current, h, c)
+        };
+        let key = match spec.key {
+            KeyChoice::Current => key,
+            KeyChoice::Foreign => self.foreign_key()?,
+        };
+        mint::sign_compact(&key, spec.algorithm, &header, &claims)
+    }
+
+    fn foreign_key(&self) -> Result<Arc<SigningKey>, EmulatorError> {
+        self.inner
+            .foreign_key
+            .get_or_init(|| SigningKey::generate().map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|detail| EmulatorError::Crypto { detail })
+    }
+
+    /// Generate a new signing key and make it the signer; the old key stays in the JWKS until
+    /// [`EmulatorHandle::drop_old_signing_keys`]. Returns the new `kid` (the current one if key
+    /// generation failed, which is logged). Takes about 100 ms.
+    pub fn rotate_signing_key(&self) -> String {
+        self.try_rotate_signing_key().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "rotating the signing key failed");
+            self.kid()
+        })
+    }
+
+    /// As [`EmulatorHandle::rotate_signing_key`], reporting a failure.
+    pub fn try_rotate_signing_key(&self) -> Result<String, EmulatorError> {
+        let key = SigningKey::generate()?;
+        let kid = key.kid().to_owned();
+        self.app().lock().keys.rotate(key);
+        Ok(kid)
+    }
+
+    /// Stop publishing every key but the current signer.
+    pub fn drop_old_signing_keys(&self) {
+        self.app().lock().keys.drop_old();
+    }
+
+    /// The run-time fault switchboard.
+    pub fn faults(&self) -> Faults {
+        self.app().faults.clone()
+    }
+
+    /// The request counters.
+    pub fn counters(&self) -> Counters {
+        self.app().counters.clone()
+    }
+
+    /// Move the emulator's clock forward (token expiry, rotation grace periods, `iat` of new
+    /// tokens). Wall time keeps running underneath.
+    pub fn advance_time(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.app().clock_offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// The emulator's clock, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.app().now_ms()
+    }
+
+    /// Stop accepting connections, release hung requests, and wait for the server to finish.
+    /// Other clones of the handle keep their data but the server no longer answers.
+    pub async fn shutdown(self) {
+        self.inner.shutdown_tx.send_replace(true);
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! The axum router: routes, authentication, fault injection and counting around each endpoint.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any, delete, get, patch, post};
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+use crate::api_error::ApiError;
+use crate::faults::{Counters, Endpoint, FaultKind, Faults};
+use crate::mint;
+use crate::state::{Caller, Created, State as Instance, parse_body};
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<Instance>,
+    pub(crate) faults: Faults,
+    pub(crate) counters: Counters,
+    pub(crate) clock_offset_ms: AtomicI64,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+pub(crate) type App = Arc<Shared>;
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Instance> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than stopping the emulator would, so keep serving.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The emulator's clock: wall time plus whatever tests advanced it by.
+    pub(crate) fn now_ms(&self) -> i64 {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        wall.saturating_add(self.clock_offset_ms.load(Ordering::Relaxed))
+    }
+}
+
+type Reply = Result<(StatusCode, Json<Value>), ApiError>;
+
+fn ok(v: Value) -> Reply {
+    Ok((StatusCode::OK, Json(v)))
+}
+
+const MISSING_KEY: &str =
+    "The request has no Authorization header. Send `Authorization: Bearer <secret key>`.";
+const UNKNOWN_KEY: &str =
+    "The secret key in the Authorization header is not valid for this instance.";
+const INSTANCE_ONLY: &str = "This endpoint requires the instance secret key (sk_...).";
+
+/// The secret in `Authorization: Bearer <secret>` (scheme case-insensitive).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, secret) = value.split_once(' ')?;
+    let secret = secret.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
+}
+
+/// Authenticate for an endpoint that takes either key.
+fn any_key(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let secret = bearer(headers).ok_or_else(|| ApiError::clerk_key_invalid(MISSING_KEY))?;
+    let now = app.now_ms();
+    app.lock().caller(secret, now).ok_or_else(|| {
+        if secret.starts_with("ak_") {
+            ApiError::machine_key_invalid()
+        } else {
+            ApiError::clerk_key_invalid(UNKNOWN_KEY)
+        }
+    })
+}
+
+fn instance_key(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    match any_key(app, headers) {
+        Ok(Caller::Instance) => Ok(()),
+        Ok(Caller::Machine(_)) => Err(ApiError::clerk_key_invalid(INSTANCE_ONLY)),
+        Err(e) if e.code == "machine_secret_key_invalid" => {
+            Err(ApiError::clerk_key_invalid(UNKNOWN_KEY))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+    let bytes =
+        body.map_err(|e| ApiError::malformed(format!("The request body could not be read: {e}")))?;
+    parse_body(&bytes)
+}
+
+fn path_of<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    p.map(|Path(v)| v)
+        .map_err(|e| ApiError::malformed(format!("Invalid path: {e}")))
+}
+
+fn query_of(
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<HashMap<String, String>, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ApiError::malformed(format!("Invalid query string: {e}")))
+}
+
+// ---- handlers ----
+
+async fn jwks(State(app): State<App>, headers: HeaderMap) -> Reply {
+    instance_key(&app, &headers)?;
+    ok(app.lock().keys.jwks())
+}
+
+async fn create_token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let machine = match any_key(&app, &headers) {
+        Ok(Caller::Machine(id)) => id,
+        Ok(Caller::Instance) => return Err(ApiError::machine_key_invalid()),
+        Err(e) if e.code == "clerk_key_invalid" && bearer(&headers).is_some() => {
+            return Err(ApiError::machine_key_invalid());
+        }
+        Err(e) => return Err(e),
+    };
+    let body = body_of(body)?;
+    let now = app.now_ms();
+    let created = app.lock().create_token(&machine, &body, now)?;
+    let v = match created {
+        Created::Done(v) => v,
+        Created::SignJwt {
+            key,
+            header,
+            claims,
+            mut response,
+        } => {
+            let jwt = mint::sign_compact(&key, crate::tt::Algorithm::RS256, &header, &claims)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "signing an M2M JWT failed");
+                    ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR)
+                })?;
+            response["token"] = Value::String(jwt);
+            response
+        }
+    };
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+async fn list_tokens(
+    State(app): State<App>,
+    headers: HeaderMap,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Reply {
+    let caller = any_key(&app, &headers)?;
+    let q = query_of(q)?;
+    let now = app.now_ms();
+    ok(app.lock().list_tokens(&caller, &q, now)?)
+}
+
+async fn revoke_token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let caller = any_key(&app, &headers)?;
+    let id = path_of(id)?;
+    let body = body_of(body)?;
+    let now = app.now_ms();
+    ok(app.lock().revoke_token(&caller, &id, &body, now)?)
+}
+
+async fn verify_token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let caller = any_key(&app, &headers)?;
+    let body = body_of(body)?;
+    let now = app.now_ms();
+    ok(app.lock().verify_token(&caller, &body, now)?)
+}
+
+async fn list_machines(
+    State(app): State<App>,
+    headers: HeaderMap,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let q = query_of(q)?;
+    ok(app.lock().list_machines(&q)?)
+}
+
+async fn create_machine(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let body = body_of(body)?;
+    let now = app.now_ms();
+    ok(app.lock().create_machine(&body, now)?)
+}
+
+async fn get_machine(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let id = path_of(id)?;
+    ok(app.lock().get_machine(&id)?)
+}
+
+async fn update_machine(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let id = path_of(id)?;
+    let body = body_of(body)?;
+    let now = app.now_ms();
+    ok(app.lock().update_machine(&id, &body, now)?)
+}
+
+async fn delete_machine(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let id = path_of(id)?;
+    ok(app.lock().delete_machine(&id)?)
+}
+
+async fn machine_secret(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let id = path_of(id)?;
+    ok(app.lock().machine_secret(&id)?)
+}
+
+async fn rotate_machine_secret(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let id = path_of(id)?;
+    let body = body_of(body)?;
+    let now = app.now_ms();
+    ok(app.lock().rotate_machine_secret(&id, &body, now)?)
+}
+
+async fn add_scope(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let id = path_of(id)?;
+    let body = body_of(body)?;
+    let now = app.now_ms();
+    ok(app.lock().add_scope(&id, &body, now)?)
+}
+
+async fn remove_scope(
+    State(app): State<App>,
+    headers: HeaderMap,
+    ids: Result<Path<(String, String)>, PathRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let (id, other) = path_of(ids)?;
+    let now = app.now_ms();
+    ok(app.lock().remove_scope(&id, &other, now)?)
+}
+
+async fn verify_api_key(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let body = body_of(body)?;
+    ok(app.lock().verify_api_key(&body)?)
+}
+
+async fn verify_oauth_token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    instance_key(&app, &headers)?;
+    let body = body_of(body)?;
+    ok(app.lock().verify_oauth_token(&body)?)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("The requested resource does not exist on the emulator.")
+}
+
+// ---- fault injection and counting ----
+
+async fn gate(
+    State((app, endpoint)): State<(App, Endpoint)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    app.counters.record_request(endpoint);
+    let decision = app.faults.take(endpoint);
+    if let Some(latency) = decision.latency {
+        tokio::time::sleep(latency).await;
+    }
+    let response = match decision.kind {
+        FaultKind::None => next.run(req).await,
+        FaultKind::Status(code) => ApiError::injected(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        )
+        .into_response(),
+        FaultKind::RateLimited { retry_after_secs } => {
+            ApiError::rate_limited(retry_after_secs).into_response()
+        }
+        FaultKind::Hang => {
+            // Hold the request until shutdown (or the last handle is gone), so graceful shutdown
+            // is never blocked by a hung request.
+            let mut rx = app.shutdown.clone();
+            let _ = rx.wait_for(|stop| *stop).await;
+            ApiError::injected(StatusCode::SERVICE_UNAVAILABLE).into_response()
+        }
+    };
+    if !response.status().is_success() {
+        app.counters.record_failure(endpoint);
+    }
+    response
+}
+
+fn gated(app: &App, endpoint: Endpoint, route: MethodRouter<App>) -> MethodRouter<App> {
+    route.layer(middleware::from_fn_with_state(
+        (app.clone(), endpoint),
+        gate,
+    ))
+}
+
+/// Every route; the M2M and sibling verify endpoints answer both with and without `/v1`.
+pub(crate) fn router(app: App) -> Router {
+    let g = |e, r| gated(&app, e, r);
+    let mut router = Router::new()
+        .route("/v1/jwks", g(Endpoint::Jwks, get(jwks)))
+        .route(
+            "/v1/machines",
+            g(Endpoint::ListMachines, get(list_machines)),
+        )
+        .route(
+            "/v1/machines",
+            g(Endpoint::CreateMachine, post(create_machine)),
+        )
+        .route(
+            "/v1/machines/{id}",
+            g(Endpoint::GetMachine, get(get_machine)),
+        )
+        .route(
+            "/v1/machines/{id}",
+            g(Endpoint::UpdateMachine, patch(update_machine)),
+        )
+        .route(
+            "/v1/machines/{id}",
+            g(Endpoint::DeleteMachine, delete(delete_machine)),
+        )
+        .route(
+            "/v1/machines/{id}/secret_key",
+            g(Endpoint::GetMachineSecretKey, get(machine_secret)),
+        )
+        .route(
+            "/v1/machines/{id}/secret_key/rotate",
+            g(
+                Endpoint::RotateMachineSecretKey,
+                post(rotate_machine_secret),
+            ),
+        )
+        .route(
+            "/v1/machines/{id}/scopes",
+            g(Endpoint::CreateMachineScope, post(add_scope)),
+        )
+        .route(
+            "/v1/machines/{id}/scopes/{other}",
+            g(Endpoint::DeleteMachineScope, delete(remove_scope)),
+        );
+    for prefix in ["", "/v1"] {
+        router = router
+            .route(
+                &format!("{prefix}/m2m_tokens"),
+                g(Endpoint::CreateM2MToken, post(create_token)),
+            )
+            .route(
+                &format!("{prefix}/m2m_tokens"),
+                g(Endpoint::ListM2MTokens, get(list_tokens)),
+            )
+            .route(
+                &format!("{prefix}/m2m_tokens/verify"),
+                g(Endpoint::VerifyM2MToken, post(verify_token)),
+            )
+            .route(
+                &format!("{prefix}/m2m_tokens/{{id}}/revoke"),
+                g(Endpoint::RevokeM2MToken, post(revoke_token)),
+            )
+            .route(
+                &format!("{prefix}/api_keys/verify"),
+                g(Endpoint::VerifyApiKey, post(verify_api_key)),
+            )
+            .route(
+                &format!("{prefix}/oauth_applications/access_tokens/verify"),
+                g(Endpoint::VerifyOAuthToken, post(verify_oauth_token)),
+            );
+    }
+    let fallback = gated(&app, Endpoint::Unknown, any(not_found)).with_state(app.clone());
+    router.fallback_service(fallback).with_state(app)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer sk_test_1"),
+        );
+        assert_eq!(bearer(&h), Some("sk_test_1"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer   ak_1 "),
+        );
+        assert_eq!(bearer(&h), Some("ak_1"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("sk_test_1"));
+        assert_eq!(bearer(&h), None);
+    }
+}
