@@ -1,0 +1,18 @@
+//! Integration tests of the whole pipeline: one test binary (one link) for every suite.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod attacks;
+mod categories;
+mod common;
+mod m2m;
+mod oauth;
+mod properties;
+mod reference_verify_jwt;
+mod session;
+mod wycheproof;
