@@ -1,0 +1,607 @@
+//! The machine endpoints (`/v1/machines…`, instance secret key) and their models.
+
+use clerk_token_types::MachineSecretKey;
+use reqwest::Method;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value, json};
+
+use crate::transport::{Call, Retry};
+use crate::{ApiError, BackendApi, path};
+
+/// A timestamp or count the spec types as `number`: an integer, or a float truncated toward
+/// zero.
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = serde_json::Number::deserialize(d)?;
+    v.as_i64()
+        .or_else(|| v.as_u64().map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+        .or_else(|| {
+            #[allow(clippy::cast_possible_truncation)]
+            v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)
+        })
+        .ok_or_else(|| serde::de::Error::custom("expected a number"))
+}
+
+fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "number")] i64);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(n)| n))
+}
+
+fn opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MachineSecretKey>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => MachineSecretKey::new(s)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("the machine secret key is malformed")),
+    }
+}
+
+fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<MachineSecretKey, D::Error> {
+    opt_secret(d)?.ok_or_else(|| serde::de::Error::custom("the machine secret key is missing"))
+}
+
+/// A machine a [`Machine`] may call (`MachineWithoutScopedMachines`).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ScopedMachine {
+    /// `mch_…`
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The instance (`ins_…`).
+    #[serde(default)]
+    pub instance_id: String,
+    /// Creation time.
+    #[serde(default, deserialize_with = "number")]
+    pub created_at: i64,
+    /// Last update.
+    #[serde(default, deserialize_with = "number")]
+    pub updated_at: i64,
+    /// Default token lifetime in seconds.
+    #[serde(default, deserialize_with = "opt_number")]
+    pub default_token_ttl: Option<i64>,
+}
+
+/// A machine. `secret_key` is only in the create response; its `Debug` shows the prefix only.
+/// Unknown fields are ignored.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Machine {
+    /// `mch_…`
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The instance (`ins_…`).
+    #[serde(default)]
+    pub instance_id: String,
+    /// Creation time.
+    #[serde(default, deserialize_with = "number")]
+    pub created_at: i64,
+    /// Last update.
+    #[serde(default, deserialize_with = "number")]
+    pub updated_at: i64,
+    /// Default lifetime of its tokens, in seconds.
+    #[serde(default, deserialize_with = "opt_number")]
+    pub default_token_ttl: Option<i64>,
+    /// The machines its tokens may call.
+    #[serde(default)]
+    pub scoped_machines: Vec<ScopedMachine>,
+    /// Its secret key, in the create response only.
+    #[serde(default, deserialize_with = "opt_secret")]
+    pub secret_key: Option<MachineSecretKey>,
+}
+
+/// One page of [`Machines::list`].
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct MachineList {
+    /// The machines.
+    pub data: Vec<Machine>,
+    /// How many match in total.
+    #[serde(default)]
+    pub total_count: u64,
+}
+
+/// A machine's secret key (`{"object":"machine_secret_key","secret":…}`); `Debug` shows the
+/// prefix only.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct MachineSecret {
+    /// The secret key, ready for [`BackendApiBuilder::machine_secret_key`](crate::BackendApiBuilder::machine_secret_key).
+    #[serde(deserialize_with = "secret")]
+    pub secret: MachineSecretKey,
+}
+
+/// A scope from one machine to another (`object: "machine_scope"`).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct MachineScope {
+    /// The machine whose tokens gain or lose access.
+    pub from_machine_id: String,
+    /// The machine they may call.
+    pub to_machine_id: String,
+    /// Creation time (when added).
+    #[serde(default, deserialize_with = "opt_number")]
+    pub created_at: Option<i64>,
+    /// `Some(true)` when removed.
+    #[serde(default)]
+    pub deleted: Option<bool>,
+}
+
+/// The answer to a delete (`{"object":…, "id":…, "deleted":true}`).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct DeletedObject {
+    /// The object type, e.g. `machine`.
+    #[serde(default)]
+    pub object: String,
+    /// The deleted id.
+    pub id: String,
+    /// Whether it was deleted.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// The arguments of [`Machines::list`]; all optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListMachinesParams {
+    /// Page size, 1..=500 (server default 10).
+    pub limit: Option<u32>,
+    /// Items to skip.
+    pub offset: Option<u32>,
+    /// A search query.
+    pub query: Option<String>,
+    /// Sort order, e.g. `-created_at` (the server's default).
+    pub order_by: Option<String>,
+}
+
+/// The arguments of [`Machines::create`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CreateMachineParams {
+    /// The name, 1 to 255 characters.
+    pub name: String,
+    /// Machines the new one's tokens may call.
+    pub scoped_machines: Vec<String>,
+    /// Default token lifetime in seconds (> 0; server default 3600).
+    pub default_token_ttl: Option<u64>,
+}
+
+impl CreateMachineParams {
+    /// A machine with this name and the defaults.
+    ///
+    /// ```rust
+    /// let p = clerk_backend_api::CreateMachineParams::new("worker");
+    /// assert!(p.scoped_machines.is_empty());
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The arguments of [`Machines::update`]; fields left `None` are not changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpdateMachineParams {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new default token lifetime in seconds (> 0).
+    pub default_token_ttl: Option<u64>,
+}
+
+/// The machine endpoints; get one with [`BackendApi::machines`]. Every call needs the instance
+/// secret key and fails with [`ApiError::MissingSecretKey`] before any I/O without it. Ids must
+/// be non-empty and path-safe (ASCII letters, digits, `_`, `-`), else
+/// [`ApiError::InvalidInput`] and nothing is sent.
+#[derive(Clone, Copy, Debug)]
+pub struct Machines<'a> {
+    api: &'a BackendApi,
+}
+
+impl BackendApi {
+    /// The machine endpoints.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::{BackendApi, CreateMachineParams};
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let m = api.machines().create(CreateMachineParams::new("worker")).await?;
+    /// assert!(m.secret_key.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn machines(&self) -> Machines<'_> {
+        Machines { api: self }
+    }
+
+    pub(crate) fn instance_key(&self) -> Result<&str, ApiError> {
+        self.inner
+            .secret_key
+            .as_ref()
+            .map(|k| k.expose_secret())
+            .ok_or(ApiError::MissingSecretKey)
+    }
+}
+
+fn check_ttl(field: &'static str, ttl: Option<u64>) -> Result<(), ApiError> {
+    match ttl {
+        Some(0) => Err(ApiError::invalid(field, "it must be greater than 0")),
+        _ => Ok(()),
+    }
+}
+
+impl Machines<'_> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        template: &'static str,
+        segments: &[&str],
+        query: Vec<(&'static str, String)>,
+        body: Option<Value>,
+        retry: Retry,
+    ) -> Result<T, ApiError> {
+        let key = self.api.instance_key()?;
+        self.api
+            .send(Call {
+                method,
+                template,
+                segments,
+                query,
+                body,
+                key,
+                retry,
+            })
+            .await
+    }
+
+    /// Lists machines: `GET /v1/machines`.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a limit outside 1..=500; [`ApiError::Api`] on refusal.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::{BackendApi, ListMachinesParams};
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// emu.create_machine("worker", &[]);
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let page = api.machines().list(ListMachinesParams::default()).await?;
+    /// assert_eq!(page.total_count, 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self, params: ListMachinesParams) -> Result<MachineList, ApiError> {
+        if let Some(limit) = params.limit
+            && !(1..=500).contains(&limit)
+        {
+            return Err(ApiError::invalid(
+                "limit",
+                format!("{limit} is outside 1..=500"),
+            ));
+        }
+        let mut query = Vec::new();
+        if let Some(n) = params.limit {
+            query.push(("limit", n.to_string()));
+        }
+        if let Some(n) = params.offset {
+            query.push(("offset", n.to_string()));
+        }
+        if let Some(q) = params.query {
+            query.push(("query", q));
+        }
+        if let Some(o) = params.order_by {
+            query.push(("order_by", o));
+        }
+        self.call(
+            Method::GET,
+            "/v1/machines",
+            &["v1", "machines"],
+            query,
+            None,
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    /// Creates a machine: `POST /v1/machines`. The response carries its secret key. Not retried
+    /// unless [`RetryPolicy::retry_create`](crate::RetryPolicy::retry_create) is set.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for an empty name or a zero TTL; [`ApiError::Api`] on refusal.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::{BackendApi, CreateMachineParams};
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let callee = api.machines().create(CreateMachineParams::new("callee")).await?;
+    /// let caller = api.machines().create(CreateMachineParams {
+    ///     name: "caller".into(),
+    ///     scoped_machines: vec![callee.id.clone()],
+    ///     default_token_ttl: Some(600),
+    /// }).await?;
+    /// assert_eq!(caller.scoped_machines[0].id, callee.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(&self, params: CreateMachineParams) -> Result<Machine, ApiError> {
+        if params.name.is_empty() {
+            return Err(ApiError::invalid("name", "it is empty"));
+        }
+        check_ttl("default_token_ttl", params.default_token_ttl)?;
+        let mut body = Map::new();
+        body.insert("name".into(), Value::String(params.name));
+        if !params.scoped_machines.is_empty() {
+            body.insert("scoped_machines".into(), json!(params.scoped_machines));
+        }
+        if let Some(ttl) = params.default_token_ttl {
+            body.insert("default_token_ttl".into(), Value::from(ttl));
+        }
+        self.call(
+            Method::POST,
+            "/v1/machines",
+            &["v1", "machines"],
+            Vec::new(),
+            Some(Value::Object(body)),
+            Retry::Creates,
+        )
+        .await
+    }
+
+    /// Gets a machine: `GET /v1/machines/{id}`.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a bad id; [`ApiError::Api`] 404 for an unknown one.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::BackendApi;
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let m = emu.create_machine("worker", &[]);
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// assert_eq!(api.machines().get(&m.id).await?.name, "worker");
+    /// assert!(api.machines().get("a/b").await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(&self, id: &str) -> Result<Machine, ApiError> {
+        path::check_id("machine_id", id)?;
+        self.call(
+            Method::GET,
+            "/v1/machines/{machine_id}",
+            &["v1", "machines", id],
+            Vec::new(),
+            None,
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    /// Updates a machine's name or default TTL: `PATCH /v1/machines/{id}`.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a bad id, an empty name or a zero TTL.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::{BackendApi, UpdateMachineParams};
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let m = emu.create_machine("worker", &[]);
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let params = UpdateMachineParams { name: Some("renamed".into()), default_token_ttl: Some(60) };
+    /// let updated = api.machines().update(&m.id, params).await?;
+    /// assert_eq!((updated.name.as_str(), updated.default_token_ttl), ("renamed", Some(60)));
+    /// # Ok(()) }
+    /// ```
+    pub async fn update(&self, id: &str, params: UpdateMachineParams) -> Result<Machine, ApiError> {
+        path::check_id("machine_id", id)?;
+        if params.name.as_deref() == Some("") {
+            return Err(ApiError::invalid("name", "it is empty"));
+        }
+        check_ttl("default_token_ttl", params.default_token_ttl)?;
+        let mut body = Map::new();
+        if let Some(name) = params.name {
+            body.insert("name".into(), Value::String(name));
+        }
+        if let Some(ttl) = params.default_token_ttl {
+            body.insert("default_token_ttl".into(), Value::from(ttl));
+        }
+        self.call(
+            Method::PATCH,
+            "/v1/machines/{machine_id}",
+            &["v1", "machines", id],
+            Vec::new(),
+            Some(Value::Object(body)),
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    /// Deletes a machine: `DELETE /v1/machines/{id}`.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a bad id; [`ApiError::Api`] 404 for an unknown one.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::BackendApi;
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let m = emu.create_machine("worker", &[]);
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let deleted = api.machines().delete(&m.id).await?;
+    /// assert!(deleted.deleted && deleted.id == m.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete(&self, id: &str) -> Result<DeletedObject, ApiError> {
+        path::check_id("machine_id", id)?;
+        self.call(
+            Method::DELETE,
+            "/v1/machines/{machine_id}",
+            &["v1", "machines", id],
+            Vec::new(),
+            None,
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    /// Gets a machine's secret key: `GET /v1/machines/{id}/secret_key`.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a bad id; [`ApiError::Api`] 404 for an unknown one.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::BackendApi;
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let m = emu.create_machine("worker", &[]);
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// assert_eq!(api.machines().secret_key(&m.id).await?.secret, m.secret_key);
+    /// # Ok(()) }
+    /// ```
+    pub async fn secret_key(&self, id: &str) -> Result<MachineSecret, ApiError> {
+        path::check_id("machine_id", id)?;
+        self.call(
+            Method::GET,
+            "/v1/machines/{machine_id}/secret_key",
+            &["v1", "machines", id, "secret_key"],
+            Vec::new(),
+            None,
+            Retry::Idempotent,
+        )
+        .await
+    }
+
+    /// Rotates a machine's secret key: `POST /v1/machines/{id}/secret_key/rotate`. The old key
+    /// keeps working for `previous_token_ttl` seconds (the server allows 0..=28800). Not
+    /// retried unless [`RetryPolicy::retry_create`](crate::RetryPolicy::retry_create) is set.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a bad id; [`ApiError::Api`] on refusal.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::BackendApi;
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let m = emu.create_machine("worker", &[]);
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let rotated = api.machines().rotate_secret_key(&m.id, 0).await?;
+    /// assert_ne!(rotated.secret, m.secret_key);
+    /// # Ok(()) }
+    /// ```
+    pub async fn rotate_secret_key(
+        &self,
+        id: &str,
+        previous_token_ttl: u32,
+    ) -> Result<MachineSecret, ApiError> {
+        path::check_id("machine_id", id)?;
+        self.call(
+            Method::POST,
+            "/v1/machines/{machine_id}/secret_key/rotate",
+            &["v1", "machines", id, "secret_key", "rotate"],
+            Vec::new(),
+            Some(json!({ "previous_token_ttl": previous_token_ttl })),
+            Retry::Creates,
+        )
+        .await
+    }
+
+    /// Lets `id`'s tokens call `to_machine_id`: `POST /v1/machines/{id}/scopes`. Tokens that
+    /// already exist keep their scopes. Not retried unless
+    /// [`RetryPolicy::retry_create`](crate::RetryPolicy::retry_create) is set (a retry after a
+    /// lost success would get a 409).
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a bad id; [`ApiError::Api`] 409 if the scope exists.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::BackendApi;
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let (a, b) = (emu.create_machine("a", &[]), emu.create_machine("b", &[]));
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let scope = api.machines().add_scope(&a.id, &b.id).await?;
+    /// assert_eq!((scope.from_machine_id, scope.to_machine_id), (a.id, b.id));
+    /// # Ok(()) }
+    /// ```
+    pub async fn add_scope(&self, id: &str, to_machine_id: &str) -> Result<MachineScope, ApiError> {
+        path::check_id("machine_id", id)?;
+        path::check_id("to_machine_id", to_machine_id)?;
+        self.call(
+            Method::POST,
+            "/v1/machines/{machine_id}/scopes",
+            &["v1", "machines", id, "scopes"],
+            Vec::new(),
+            Some(json!({ "to_machine_id": to_machine_id })),
+            Retry::Creates,
+        )
+        .await
+    }
+
+    /// Removes a scope: `DELETE /v1/machines/{id}/scopes/{other_machine_id}`.
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidInput`] for a bad id; [`ApiError::Api`] 404 for an unknown scope.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_backend_api::BackendApi;
+    /// let emu = clerk_bapi_emulator::Emulator::start().await?;
+    /// let b = emu.create_machine("b", &[]);
+    /// let a = emu.create_machine("a", &[&b.id]);
+    /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
+    /// let removed = api.machines().remove_scope(&a.id, &b.id).await?;
+    /// assert_eq!(removed.deleted, Some(true));
+    /// # Ok(()) }
+    /// ```
+    pub async fn remove_scope(
+        &self,
+        id: &str,
+        other_machine_id: &str,
+    ) -> Result<MachineScope, ApiError> {
+        path::check_id("machine_id", id)?;
+        path::check_id("other_machine_id", other_machine_id)?;
+        self.call(
+            Method::DELETE,
+            "/v1/machines/{machine_id}/scopes/{other_machine_id}",
+            &["v1", "machines", id, "scopes", other_machine_id],
+            Vec::new(),
+            None,
+            Retry::Idempotent,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_models_are_forward_compatible_and_redacted() {
+        let m: Machine = serde_json::from_value(json!({
+            "object": "machine", "id": "mch_1", "name": "w", "instance_id": "ins_1",
+            "created_at": 1.7e12, "updated_at": 1_700_000_000_000_i64, "default_token_ttl": 3600,
+            "scoped_machines": [{"object":"machine","id":"mch_2","name":"x","future":true}],
+            "secret_key": "ak_topsecret", "a_new_field": {"x": 1}
+        }))
+        .unwrap();
+        assert_eq!(m.created_at, 1_700_000_000_000);
+        assert_eq!(m.scoped_machines[0].id, "mch_2");
+        assert_eq!(
+            m.secret_key.as_ref().unwrap().expose_secret(),
+            "ak_topsecret"
+        );
+        assert!(!format!("{m:?}").contains("topsecret"));
+        let s: MachineSecret =
+            serde_json::from_value(json!({"object":"machine_secret_key","secret":"ak_topsecret"}))
+                .unwrap();
+        assert!(!format!("{s:?}").contains("topsecret"));
+        assert!(serde_json::from_value::<MachineSecret>(json!({"secret":"a b"})).is_err());
+        let d: DeletedObject =
+            serde_json::from_value(json!({"object":"machine","id":"mch_1","deleted":true}))
+                .unwrap();
+        assert!(d.deleted);
+    }
+}

@@ -1,0 +1,482 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+//! Transport faults against a scripted loopback server: retries, Retry-After, timeouts,
+//! malformed and HTML bodies, Clerk error bodies, refused connections and oversized bodies.
+
+mod common;
+
+use std::time::Duration;
+
+use clerk_backend_api::{
+    API_VERSION, ApiError, BackendApi, CreateM2MTokenParams, ListM2MTokensParams, RetryPolicy,
+};
+use clerk_token_types::{ErrorCode, MachineSecretKey, SecretKey, TokenType};
+use common::{Reply, Scripted, TOKEN_JSON, builder, reply};
+
+fn sk() -> SecretKey {
+    SecretKey::new("sk_test_instance").unwrap()
+}
+
+fn ak(s: &str) -> MachineSecretKey {
+    MachineSecretKey::new(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_500_then_200_is_retried() {
+    let srv = Scripted::start(vec![
+        reply(500, &[], r#"{"errors":[{"code":"internal_clerk_error","message":"oops","long_message":"oops"}]}"#),
+        reply(200, &[], TOKEN_JSON),
+    ])
+    .await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let t = api.m2m_tokens().verify("mt_secret", None).await.unwrap();
+    assert_eq!(t.id, "mt_0123456789abcdef0123456789abcdef");
+    assert_eq!(srv.count(), 2);
+}
+
+#[tokio::test]
+async fn retries_stop_after_max_attempts() {
+    let srv = Scripted::start(vec![reply(503, &[], "{}")]).await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(srv.count(), 3, "the default policy makes 3 attempts");
+    assert_eq!(err.machine_token_code(), ErrorCode::UnexpectedError);
+
+    let srv = Scripted::start(vec![reply(503, &[], "{}")]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert_eq!(srv.count(), 1);
+}
+
+#[tokio::test]
+async fn max_elapsed_bounds_the_retries() {
+    let srv = Scripted::start(vec![reply(503, &[], "{}")]).await;
+    let policy = common::fast_retry()
+        .with_max_attempts(1000)
+        .with_initial_backoff(Duration::from_millis(20))
+        .with_max_backoff(Duration::from_millis(20))
+        .with_max_elapsed(Duration::ZERO);
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .retry(policy)
+        .build()
+        .unwrap();
+    api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert_eq!(srv.count(), 1, "no retry may start after max_elapsed");
+}
+
+#[tokio::test]
+async fn create_is_not_retried_unless_opted_in() {
+    let srv = Scripted::start(vec![reply(500, &[], "{}"), reply(201, &[], TOKEN_JSON)]).await;
+    let api = builder(&srv.url)
+        .machine_secret_key(ak("ak_m"))
+        .build()
+        .unwrap();
+    let err = api
+        .m2m_tokens()
+        .create(CreateM2MTokenParams::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(srv.count(), 1);
+
+    let srv = Scripted::start(vec![reply(500, &[], "{}"), reply(201, &[], TOKEN_JSON)]).await;
+    let api = builder(&srv.url)
+        .machine_secret_key(ak("ak_m"))
+        .retry(common::fast_retry().with_retry_create(true))
+        .build()
+        .unwrap();
+    let t = api
+        .m2m_tokens()
+        .create(CreateM2MTokenParams::default())
+        .await
+        .unwrap();
+    assert_eq!(t.token.as_deref(), Some("mt_secret"));
+    assert_eq!(srv.count(), 2);
+}
+
+#[tokio::test]
+async fn a_429_carries_retry_after_and_is_retried() {
+    let too_many = r#"{"errors":[{"code":"too_many_requests","message":"Too many requests","long_message":"slow down"}]}"#;
+    let srv = Scripted::start(vec![
+        reply(429, &[("Retry-After", "7")], too_many),
+        reply(200, &[], TOKEN_JSON),
+    ])
+    .await;
+    // max_retry_after (5 ms in fast_retry) shortens the 7 s wait.
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    api.m2m_tokens().verify("mt_x", None).await.unwrap();
+    assert_eq!(srv.count(), 2);
+
+    let srv = Scripted::start(vec![reply(429, &[("Retry-After", "7")], too_many)]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(err.errors()[0].code, "too_many_requests");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_waited_for() {
+    let srv = Scripted::start(vec![
+        reply(429, &[("Retry-After", "3")], "{}"),
+        reply(200, &[], TOKEN_JSON),
+    ])
+    .await;
+    let policy = RetryPolicy::default()
+        .with_max_retry_after(Duration::from_secs(60))
+        .with_max_elapsed(Duration::from_secs(60));
+    let api = BackendApi::builder()
+        .api_url(&srv.url)
+        .secret_key(sk())
+        .retry(policy)
+        .timeout(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    api.m2m_tokens().verify("mt_x", None).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert_eq!(srv.count(), 2);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let srv = Scripted::start(vec![Reply::Hang]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .timeout(Duration::from_millis(100))
+        .retry(common::fast_retry().with_max_attempts(2))
+        .build()
+        .unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::Timeout { after } if after == Duration::from_millis(100)),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), None);
+    assert_eq!(err.code(), ErrorCode::UnexpectedError);
+    assert_eq!(srv.count(), 2, "a timeout is retried");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error_without_the_body() {
+    let srv = Scripted::start(vec![reply(
+        200,
+        &[],
+        r#"{"id": "mt_1", "token": "mt_leak", "#,
+    )])
+    .await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    let ApiError::Decode {
+        status, snippet, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 200);
+    assert!(snippet.is_empty());
+    assert!(!err.to_string().contains("mt_leak"), "{err}");
+    assert_eq!(srv.count(), 1, "a 200 that does not decode is not retried");
+}
+
+#[tokio::test]
+async fn a_wrong_shape_is_a_decode_error() {
+    let srv = Scripted::start(vec![reply(200, &[], r#"{"id": 5}"#)]).await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::Decode { status: 200, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_html_error_page_is_a_decode_error_with_a_snippet() {
+    let page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+    let srv = Scripted::start(vec![reply(502, &[("Content-Type", "text/html")], page)]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = api.jwks().await.unwrap_err();
+    let ApiError::Decode {
+        status, snippet, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 502);
+    assert!(snippet.contains("502 Bad Gateway"), "{snippet}");
+    assert!(err.to_string().contains("text/html"), "{err}");
+    assert_eq!(err.status(), Some(502));
+}
+
+#[tokio::test]
+async fn a_401_with_a_clerk_error_body() {
+    let body = r#"{"errors":[{"code":"clerk_key_invalid","message":"The provided Clerk Secret Key is invalid.","long_message":"Make sure it is correct.","meta":{}}],"clerk_trace_id":"trace_abc"}"#;
+    let srv = Scripted::start(vec![reply(401, &[("CF-Ray", "ray_1")], body)]).await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert_eq!(srv.count(), 1, "a 401 is not retried");
+    let ApiError::Api {
+        status,
+        errors,
+        clerk_trace_id,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 401);
+    assert_eq!(errors[0].code, "clerk_key_invalid");
+    assert_eq!(
+        errors[0].long_message.as_deref(),
+        Some("Make sure it is correct.")
+    );
+    assert_eq!(clerk_trace_id.as_deref(), Some("trace_abc"));
+    assert_eq!(err.code(), ErrorCode::SecretKeyInvalid);
+    assert_eq!(err.machine_token_code(), ErrorCode::SecretKeyInvalid);
+    assert_eq!(
+        err.machine_token_message(TokenType::M2MToken),
+        "The provided Clerk Secret Key is invalid."
+    );
+    assert!(!err.to_string().contains("sk_test_instance"));
+}
+
+#[tokio::test]
+async fn trace_id_falls_back_to_cf_ray() {
+    let srv = Scripted::start(vec![reply(404, &[("CF-Ray", "ray_1")], r#"{"errors":[]}"#)]).await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert!(matches!(err, ApiError::Api { clerk_trace_id: Some(ref t), .. } if t == "ray_1"));
+    assert_eq!(
+        err.machine_token_message(TokenType::M2MToken),
+        "Machine token not found"
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_network_error() {
+    let url = common::closed_port_url().await;
+    let api = builder(&url).secret_key(sk()).build().unwrap();
+    let err = api.jwks().await.unwrap_err();
+    assert!(matches!(err, ApiError::Network { .. }), "{err:?}");
+    assert_eq!(err.status(), None);
+    assert_eq!(err.machine_token_code(), ErrorCode::UnexpectedError);
+    assert!(!err.to_string().contains("sk_test_instance"));
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_cut_off() {
+    let srv = Scripted::start(vec![Reply::Huge(8 * 1024 * 1024)]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    let err = api.jwks().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApiError::BodyTooLarge {
+                status: 200,
+                limit: 65536
+            }
+        ),
+        "{err:?}"
+    );
+
+    let big = format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(70 * 1024));
+    let srv = Scripted::start(vec![reply(200, &[], &big)]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    let err = api.jwks().await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::BodyTooLarge { .. }),
+        "Content-Length over the cap: {err:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_request_carries_version_agent_and_bearer() {
+    let srv = Scripted::start(vec![reply(200, &[], TOKEN_JSON)]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .machine_secret_key(ak("ak_client"))
+        .build()
+        .unwrap();
+    api.m2m_tokens().verify("mt_x", None).await.unwrap();
+    api.m2m_tokens()
+        .verify("mt_x", Some(&ak("ak_call")))
+        .await
+        .unwrap();
+    api.m2m_tokens().revoke("mt_1", None, None).await.unwrap();
+    let no_machine = builder(&srv.url).secret_key(sk()).build().unwrap();
+    no_machine.m2m_tokens().verify("mt_x", None).await.unwrap();
+    let seen = srv.requests();
+    let auth: Vec<_> = seen
+        .iter()
+        .map(|s| s.header("authorization").unwrap())
+        .collect();
+    assert_eq!(
+        auth,
+        [
+            "Bearer ak_client",
+            "Bearer ak_call",
+            "Bearer ak_client",
+            "Bearer sk_test_instance"
+        ]
+    );
+    for s in &seen {
+        assert_eq!(s.header("clerk-api-version"), Some(API_VERSION));
+        let ua = s.header("user-agent").unwrap();
+        assert_eq!(ua, format!("clerk-m2m-rust/{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(s.method, "POST");
+    }
+    assert_eq!(seen[0].target, "/m2m_tokens/verify");
+    assert_eq!(seen[0].body, r#"{"token":"mt_x"}"#);
+    assert_eq!(seen[2].target, "/m2m_tokens/mt_1/revoke");
+    assert_eq!(seen[2].body, r#"{"revocation_reason":null}"#);
+}
+
+#[tokio::test]
+async fn a_path_prefix_and_the_query_are_kept() {
+    let srv = Scripted::start(vec![reply(
+        200,
+        &[],
+        r#"{"m2m_tokens":[],"total_count":0}"#,
+    )])
+    .await;
+    let api = builder(&format!("{}/proxy/", srv.url))
+        .machine_secret_key(ak("ak_m"))
+        .user_agent("custom/1")
+        .build()
+        .unwrap();
+    let mut p = ListM2MTokensParams::new("mch_1");
+    p.revoked = Some(true);
+    p.expired = Some(false);
+    p.limit = Some(5);
+    p.offset = Some(10);
+    let page = api.m2m_tokens().list(p).await.unwrap();
+    assert_eq!(page.total_count, 0);
+    let seen = &srv.requests()[0];
+    assert_eq!(seen.method, "GET");
+    assert_eq!(
+        seen.target,
+        "/proxy/m2m_tokens?subject=mch_1&revoked=true&expired=false&limit=5&offset=10"
+    );
+    assert_eq!(seen.header("user-agent"), Some("custom/1"));
+}
+
+#[tokio::test]
+async fn invalid_input_sends_nothing() {
+    let srv = Scripted::start(vec![reply(200, &[], "{}")]).await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    for id in ["", "..", "a/b", "../../v1/jwks", "mt_1?x=1", "mt 1"] {
+        let err = api.m2m_tokens().revoke(id, None, None).await.unwrap_err();
+        assert!(
+            matches!(err, ApiError::InvalidInput { .. }),
+            "{id}: {err:?}"
+        );
+        assert!(api.machines().get(id).await.is_err());
+        assert!(api.machines().remove_scope("mch_1", id).await.is_err());
+    }
+    assert_eq!(
+        api.m2m_tokens()
+            .revoke("", None, None)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "Invalid m2m_token_id: A valid resource ID is required."
+    );
+    let mut p = ListM2MTokensParams::new("mch_1");
+    p.limit = Some(0);
+    assert!(matches!(
+        api.m2m_tokens().list(p.clone()).await,
+        Err(ApiError::InvalidInput { field: "limit", .. })
+    ));
+    p.limit = Some(101);
+    assert!(api.m2m_tokens().list(p).await.is_err());
+    assert!(
+        api.m2m_tokens()
+            .list(ListM2MTokensParams::new(""))
+            .await
+            .is_err()
+    );
+    assert!(api.m2m_tokens().verify("", None).await.is_err());
+    let zero = CreateM2MTokenParams {
+        seconds_until_expiration: clerk_backend_api::Expiration::Seconds(0),
+        machine_secret_key: Some(ak("ak_m")),
+        ..Default::default()
+    };
+    assert!(matches!(
+        api.m2m_tokens().create(zero).await,
+        Err(ApiError::InvalidInput {
+            field: "seconds_until_expiration",
+            ..
+        })
+    ));
+    assert_eq!(srv.count(), 0);
+}
+
+#[tokio::test]
+async fn a_missing_key_fails_before_any_io() {
+    let srv = Scripted::start(vec![reply(200, &[], "{}")]).await;
+    let api = builder(&srv.url).build().unwrap();
+    let err = api.jwks().await.unwrap_err();
+    assert!(matches!(err, ApiError::MissingSecretKey));
+    assert_eq!(
+        err.to_string(),
+        "Missing Clerk Secret Key. Go to https://dashboard.clerk.com and get your key for your instance."
+    );
+    assert!(matches!(
+        api.machines().get("mch_1").await,
+        Err(ApiError::MissingSecretKey)
+    ));
+    assert!(matches!(
+        api.verify_api_key("ak_x").await,
+        Err(ApiError::MissingSecretKey)
+    ));
+    assert!(matches!(
+        api.m2m_tokens().verify("mt_x", None).await,
+        Err(ApiError::MissingSecretKey)
+    ));
+    // A machine key is enough for M2M endpoints, never for machines or JWKS.
+    let machine_only = builder(&srv.url)
+        .machine_secret_key(ak("ak_m"))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        machine_only.jwks().await,
+        Err(ApiError::MissingSecretKey)
+    ));
+    assert_eq!(srv.count(), 0);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let target = Scripted::start(vec![reply(200, &[], TOKEN_JSON)]).await;
+    let location = format!("{}/stolen", target.url);
+    let srv = Scripted::start(vec![reply(307, &[("Location", &location)], "")]).await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert_eq!(err.status(), Some(307));
+    assert_eq!(
+        target.count(),
+        0,
+        "the secret key must not follow a redirect"
+    );
+}
