@@ -1,0 +1,43 @@
+//! `serve`: the Backend API emulator as a process, for trying the CLI or another SDK against it.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use clap::Args;
+use clerk_m2m::emulator::Emulator;
+
+use super::{Exit, Failure};
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the JSON line says which).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+}
+
+pub(crate) async fn run(a: ServeArgs) -> Result<Exit, Failure> {
+    let emu = Emulator::builder()
+        .addr(a.addr)
+        .start()
+        .await
+        .map_err(|e| Failure::usage(format!("cannot start the emulator on {}: {e}", a.addr)))?;
+    emu.bootstrap_demo_machines();
+    // The one line a script reads: URL, instance keys and the two machines (secrets included:
+    // they are the emulator's throwaway keys, printed on purpose).
+    let line = emu.serve_info().to_json().to_string();
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .map_err(|e| Failure::usage(format!("stdout: {e}")))?;
+    }
+    eprintln!(
+        "clerk-m2m: emulator listening on {} (Ctrl-C to stop)",
+        emu.api_url()
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| Failure::usage(format!("cannot wait for Ctrl-C: {e}")))?;
+    emu.shutdown().await;
+    Ok(Exit::Ok)
+}

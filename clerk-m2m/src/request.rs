@@ -1,0 +1,179 @@
+//! [`MachineAuth::authenticate_request`]: the reference's request-level decision table (§10.3)
+//! for bearer tokens.
+
+use clerk_token_types::{
+    AcceptsToken, Jwt, JwtCategory, TokenType, classify, classify_jwt, is_jwt_format,
+};
+use http::HeaderMap;
+use tracing::Instrument;
+
+use crate::{AuthObject, AuthState, MachineAuth, SignedOutReason, bearer_token};
+
+impl MachineAuth {
+    /// Authenticates a request by its `Authorization` header (machine tokens are never read from
+    /// cookies), following the reference's decision table (§10.3) with this value's
+    /// `accepts_token`:
+    ///
+    /// - a list of types: a token (or its absence, counted as `session_token`) whose type is not
+    ///   in the list is signed out with `token-type-mismatch` and no token type;
+    /// - no bearer token and a machine type expected: signed out, reason `No token in header`;
+    /// - one machine type expected and a token of another type: `token-type-mismatch`, typed as
+    ///   the expected type, with no verification;
+    /// - `session_token` expected and a machine JWT or a non-session `cat`: `token-type-mismatch`;
+    /// - otherwise the token is verified; a failure is signed out with the error code as reason and
+    ///   `"<message> (code=<code>, status=<status or n/a>)"` as message.
+    ///
+    /// Never fails: every problem is a signed-out state (see [`AuthState::headers`]).
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), clerk_m2m::Error> {
+    /// use clerk_m2m::{MachineAuth, MachineSecretKey, SignedOutReason, TokenType};
+    /// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+    ///
+    /// let auth = MachineAuth::builder()
+    ///     .machine_secret_key(MachineSecretKey::new("ak_example").expect("well-formed"))
+    ///     .build()?;
+    /// let state = auth.authenticate_request(&HeaderMap::new()).await;
+    /// assert_eq!(state.reason(), Some(SignedOutReason::NoTokenInHeader));
+    /// assert_eq!(state.token_type(), Some(TokenType::M2MToken));
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer ak_an_api_key"));
+    /// let state = auth.authenticate_request(&headers).await;
+    /// assert_eq!(state.reason(), Some(SignedOutReason::TokenTypeMismatch));
+    /// assert_eq!(state.headers()["x-clerk-auth-reason"], "token-type-mismatch");
+    /// # Ok(()) }
+    /// ```
+    pub async fn authenticate_request(&self, headers: &HeaderMap) -> AuthState {
+        let token = bearer_token(headers);
+        let span = tracing::info_span!(
+            "clerk_m2m.authenticate_request",
+            has_token = token.is_some(),
+            status = tracing::field::Empty,
+            reason = tracing::field::Empty
+        );
+        let state = self.decide(token).instrument(span.clone()).await;
+        span.record("status", state.status());
+        if let Some(r) = state.reason() {
+            span.record("reason", r.as_str());
+        }
+        state
+    }
+
+    /// Authenticates a bare token as if it came in `Authorization: Bearer <token>`.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), clerk_m2m::Error> {
+    /// # use clerk_m2m::{MachineAuth, MachineSecretKey, SignedOutReason};
+    /// # let auth = MachineAuth::builder().machine_secret_key(MachineSecretKey::new("ak_x").expect("ok")).build()?;
+    /// let state = auth.authenticate_token(Some("M2M_not_a_prefix")).await;
+    /// assert_eq!(state.reason(), Some(SignedOutReason::TokenTypeMismatch));
+    /// # Ok(()) }
+    /// ```
+    pub async fn authenticate_token(&self, token: Option<&str>) -> AuthState {
+        self.decide(token).await
+    }
+
+    async fn decide(&self, token: Option<&str>) -> AuthState {
+        let accepts = &self.inner.accepts;
+
+        if let AcceptsToken::List(list) = accepts {
+            let parsed = token
+                .and_then(machine_type)
+                .unwrap_or(TokenType::SessionToken);
+            if !list.contains(&parsed) {
+                return AuthState::signed_out(None, SignedOutReason::TokenTypeMismatch, "");
+            }
+        }
+
+        let Some(token) = token else {
+            return match accepts {
+                AcceptsToken::One(t) if t.is_machine() => {
+                    AuthState::signed_out(Some(*t), SignedOutReason::NoTokenInHeader, "")
+                }
+                // The reference would now look at cookies; a machine SDK has none to read.
+                _ => AuthState::signed_out(
+                    Some(TokenType::SessionToken),
+                    SignedOutReason::NoTokenInHeader,
+                    "",
+                ),
+            };
+        };
+
+        match accepts {
+            AcceptsToken::Any | AcceptsToken::List(_) => match machine_type(token) {
+                // Accepted by the list check above (and by "any").
+                Some(_) => self.machine(token).await,
+                None => self.session(token).await,
+            },
+            AcceptsToken::One(TokenType::SessionToken) => {
+                if is_machine_jwt(token) || has_non_session_category(token) {
+                    AuthState::signed_out(
+                        Some(TokenType::SessionToken),
+                        SignedOutReason::TokenTypeMismatch,
+                        "",
+                    )
+                } else {
+                    self.session(token).await
+                }
+            }
+            AcceptsToken::One(expected) => {
+                if machine_type(token) == Some(*expected) {
+                    self.machine(token).await
+                } else {
+                    AuthState::signed_out(Some(*expected), SignedOutReason::TokenTypeMismatch, "")
+                }
+            }
+        }
+    }
+
+    async fn machine(&self, token: &str) -> AuthState {
+        match self.verify_machine_token(token).await {
+            Ok(v) => AuthState::SignedIn(AuthObject::new(v, token)),
+            Err(e) => AuthState::signed_out(
+                e.token_type(),
+                SignedOutReason::Code(e.code()),
+                e.full_message(),
+            ),
+        }
+    }
+
+    async fn session(&self, token: &str) -> AuthState {
+        match self.verify_session(token).await {
+            Ok(v) => AuthState::SignedIn(AuthObject::new(v, token)),
+            Err(e) => AuthState::signed_out(
+                Some(TokenType::SessionToken),
+                SignedOutReason::Reason(e.reason()),
+                format!(
+                    "{} (reason={}, token-carrier=header)",
+                    e.message(),
+                    e.reason()
+                ),
+            ),
+        }
+    }
+}
+
+/// The reference's `getMachineTokenType` when `isMachineToken`, else `None`.
+fn machine_type(token: &str) -> Option<TokenType> {
+    classify(token).filter(|t| t.is_machine())
+}
+
+/// `isMachineJwt`: an OAuth or M2M JWT.
+fn is_machine_jwt(token: &str) -> bool {
+    is_jwt_format(token)
+        && Jwt::decode(token)
+            .ok()
+            .and_then(|j| classify_jwt(&j))
+            .is_some()
+}
+
+/// `hasNonSessionJwtCategory`: decodes, and `cat` is present and neither session nor ignore.
+fn has_non_session_category(token: &str) -> bool {
+    Jwt::decode(token).is_ok_and(|j| {
+        !matches!(
+            j.header().cat,
+            JwtCategory::Absent | JwtCategory::Session | JwtCategory::Ignore
+        )
+    })
+}

@@ -1,0 +1,411 @@
+//! Every command of the `clerk-m2m` binary, run as a process against an emulator on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::process::Stdio;
+
+use clerk_m2m::emulator::MintSpec;
+use common::World;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_clerk-m2m");
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for v in [
+        "CLERK_SECRET_KEY",
+        "CLERK_MACHINE_SECRET_KEY",
+        "CLERK_JWT_KEY",
+        "CLERK_API_URL",
+        "CLERK_M2M_LOG",
+    ] {
+        c.env_remove(v);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.kill_on_drop(true);
+    c
+}
+
+async fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Out {
+    let mut c = command(args, env);
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    let o = child.wait_with_output().await.unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn json_lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_command_has_help_and_help_never_shows_secret_values() {
+    let env = [
+        ("CLERK_SECRET_KEY", "sk_test_TOPSECRETVALUE"),
+        ("CLERK_MACHINE_SECRET_KEY", "ak_TOPSECRETVALUE"),
+    ];
+    for cmd in [
+        "demo", "serve", "create", "list", "revoke", "inspect", "verify",
+    ] {
+        let o = run(&[cmd, "--help"], &env, None).await;
+        assert_eq!(o.code, 0, "{cmd}: {}", o.stderr);
+        assert!(o.stdout.contains("Usage"), "{cmd}");
+        assert!(
+            !o.stdout.contains("TOPSECRETVALUE"),
+            "{cmd} --help leaks a secret"
+        );
+    }
+    let o = run(&["verify", "--help"], &[], None).await;
+    for var in [
+        "CLERK_SECRET_KEY",
+        "CLERK_MACHINE_SECRET_KEY",
+        "CLERK_JWT_KEY",
+        "CLERK_API_URL",
+    ] {
+        assert!(o.stdout.contains(var), "verify --help names {var}");
+    }
+    let o = run(&[], &[], None).await;
+    assert_eq!(o.code, 2, "no command is a usage error");
+}
+
+#[tokio::test]
+async fn create_list_revoke_round_trip() {
+    let w = World::new().await;
+    let url = w.emu.api_url();
+    let mk = w.worker.secret_key.expose_secret().to_owned();
+    let env = [
+        ("CLERK_API_URL", url.as_str()),
+        ("CLERK_MACHINE_SECRET_KEY", mk.as_str()),
+    ];
+
+    let o = run(
+        &[
+            "create",
+            "--claims",
+            r#"{"role":"svc"}"#,
+            "--expires-in",
+            "600",
+        ],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let created = &json_lines(&o.stdout)[0];
+    assert_eq!(created["object"], "machine_to_machine_token");
+    assert_eq!(created["subject"], w.worker.id.as_str());
+    assert_eq!(created["claims"]["role"], "svc");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(created["token"].as_str().unwrap().starts_with("mt_"));
+    assert!(
+        !o.stdout.contains(&mk) && !o.stderr.contains(&mk),
+        "the machine key is never echoed"
+    );
+
+    let o = run(&["create", "--format", "jwt"], &env, None).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        json_lines(&o.stdout)[0]["token"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .count(),
+        3
+    );
+
+    let o = run(&["list", "--subject", &w.worker.id], &env, None).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let list = &json_lines(&o.stdout)[0];
+    assert_eq!(list["total_count"], 1, "JWT tokens are not stored");
+    assert_eq!(list["m2m_tokens"][0]["id"], id.as_str());
+
+    let o = run(&["revoke", &id, "--reason", "test"], &env, None).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let revoked = &json_lines(&o.stdout)[0];
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(revoked["revocation_reason"], "test");
+
+    let o = run(
+        &["revoke", "mt_00000000000000000000000000000000"],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 1, "an API failure exits 1");
+    assert!(o.stderr.contains("error"), "{}", o.stderr);
+}
+
+#[tokio::test]
+async fn create_without_a_machine_key_is_a_usage_error() {
+    let o = run(&["create", "--api-url", "http://127.0.0.1:9"], &[], None).await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("CLERK_MACHINE_SECRET_KEY"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[tokio::test]
+async fn inspect_decodes_without_verifying() {
+    let w = World::new().await;
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    let o = run(&["inspect", &jwt, "--json"], &[], None).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let r = &json_lines(&o.stdout)[0];
+    assert_eq!(r["format"], "jwt");
+    assert_eq!(r["token_type"], "m2m_token");
+    assert_eq!(r["header"]["cat"], "cl_B7d4PD333AAA");
+    assert_eq!(r["claims"]["sub"], w.worker.id.as_str());
+    assert!(r["checks"].as_array().unwrap().len() >= 5);
+
+    let o = run(&["inspect", "-"], &[], Some(&format!("{jwt}\n"))).await;
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("verification would check:"));
+    assert!(o.stdout.contains("WITHOUT verification"));
+
+    let o = run(&["inspect", "mt_abc", "--json"], &[], None).await;
+    assert_eq!(json_lines(&o.stdout)[0]["token_type"], "m2m_token");
+    assert_eq!(w.emu.counters().total(), 0, "inspect makes no network call");
+}
+
+#[tokio::test]
+async fn verify_one_token_human_and_json() {
+    let w = World::new().await;
+    let url = w.emu.api_url();
+    let sk = w.emu.secret_key().expose_secret().to_owned();
+    let env = [
+        ("CLERK_API_URL", url.as_str()),
+        ("CLERK_SECRET_KEY", sk.as_str()),
+    ];
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+
+    let o = run(&["verify", &jwt], &env, None).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("OK m2m_token"), "{}", o.stdout);
+
+    let o = run(
+        &["verify", &jwt, "--json", "--expected-machine", &w.api.id],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let r = &json_lines(&o.stdout)[0];
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["token_type"], "m2m_token");
+    assert_eq!(r["token"]["object"], "machine_to_machine_token");
+    assert_eq!(r["token"]["subject"], w.worker.id.as_str());
+    assert!(!o.stdout.contains(&sk) && !o.stderr.contains(&sk));
+
+    let o = run(
+        &[
+            "verify",
+            &jwt,
+            "--json",
+            "--expected-machine",
+            "mch_someone_else",
+        ],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 1);
+    let r = &json_lines(&o.stdout)[0];
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["code"], "token-verification-failed");
+}
+
+#[tokio::test]
+async fn verify_reads_stdin_concurrently_and_prints_in_input_order() {
+    let w = World::new().await;
+    let url = w.emu.api_url();
+    let sk = w.emu.secret_key().expose_secret().to_owned();
+    let env = [
+        ("CLERK_API_URL", url.as_str()),
+        ("CLERK_SECRET_KEY", sk.as_str()),
+    ];
+    let good = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    let session_cat = w
+        .emu
+        .mint_jwt(MintSpec::for_machine(&w.worker.id).category("cl_B7d4PD111AAA"));
+    let opaque = w.emu.create_m2m_token(&w.worker.id).unwrap();
+    let input = format!(
+        "{good}\n{session_cat}\n\n{opaque}\nmt_00000000000000000000000000000000\nnonsense\n"
+    );
+
+    let o = run(&["verify", "--json"], &env, Some(&input)).await;
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let lines = json_lines(&o.stdout);
+    assert_eq!(lines.len(), 5, "one line per non-empty input line");
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[1]["ok"], false);
+    assert_eq!(lines[1]["code"], "token-invalid");
+    assert_eq!(lines[1]["message"], "Invalid M2M JWT category.");
+    assert_eq!(lines[2]["ok"], true);
+    assert_eq!(lines[2]["token"]["subject"], w.worker.id.as_str());
+    assert_eq!(lines[3]["message"], "Machine token not found");
+    assert_eq!(lines[4]["token_type"], Value::Null);
+    assert_eq!(lines[4]["message"], "Unknown machine token type");
+
+    let o = run(&["verify", "-"], &env, Some(&format!("{good}\n{good}\n"))).await;
+    assert_eq!(o.code, 0, "all verified: {}", o.stdout);
+    assert_eq!(o.stdout.lines().count(), 2);
+}
+
+#[tokio::test]
+async fn verify_with_a_pem_key_or_file_is_networkless_and_at_moves_the_clock() {
+    let w = World::new().await;
+    let pem = w.emu.jwt_public_key_pem();
+    let jwt = w
+        .emu
+        .mint_jwt(MintSpec::for_machine(&w.worker.id).expires_in(600));
+
+    let o = run(&["verify", &jwt, "--jwt-key", &pem], &[], None).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let dir = std::env::temp_dir().join(format!("clerk-m2m-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("key.pem");
+    std::fs::write(&file, &pem).unwrap();
+    let o = run(
+        &["verify", &jwt, "--jwt-key", file.to_str().unwrap()],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let later = (w.emu.now_ms() / 1000 + 3600).to_string();
+    let o = run(
+        &["verify", &jwt, "--json", "--at", &later],
+        &[("CLERK_JWT_KEY", pem.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 1, "expired an hour later");
+    assert_eq!(json_lines(&o.stdout)[0]["reason"], "token-expired");
+
+    let o = run(
+        &["verify", &jwt, "--audience", "not-me"],
+        &[("CLERK_JWT_KEY", pem.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 1);
+    assert_eq!(w.emu.counters().total(), 0, "no network at all");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn verify_without_any_key_is_a_configuration_error() {
+    let o = run(&["verify", "mt_abc"], &[], None).await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Machine token authentication requires"),
+        "{}",
+        o.stderr
+    );
+    let o = run(
+        &[
+            "verify",
+            "--jwt-key",
+            "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----",
+            "x",
+        ],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        o.code, 2,
+        "a bad PEM is a configuration error: {}",
+        o.stderr
+    );
+}
+
+#[tokio::test]
+async fn serve_prints_one_json_line_and_runs_until_killed() {
+    let mut c = command(&["serve", "--addr", "127.0.0.1:0"], &[]);
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("one line");
+    let info: Value = serde_json::from_str(&first).unwrap();
+    let api_url = info["api_url"].as_str().unwrap().to_owned();
+    assert!(api_url.starts_with("http://127.0.0.1:"));
+    assert!(info["secret_key"].as_str().unwrap().starts_with("sk_test_"));
+    assert!(
+        info["jwt_public_key_pem"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN PUBLIC KEY")
+    );
+    let machines = info["machines"].as_array().unwrap();
+    assert_eq!(machines.len(), 2);
+    let (a, b) = (&machines[0], &machines[1]);
+    assert_eq!(a["scoped_machines"][0], b["id"]);
+    assert_eq!(b["scoped_machines"][0], a["id"]);
+
+    // The served emulator works: mint with machine a, verify as machine b.
+    let env_a = [
+        ("CLERK_API_URL", api_url.as_str()),
+        (
+            "CLERK_MACHINE_SECRET_KEY",
+            a["secret_key"].as_str().unwrap(),
+        ),
+    ];
+    let o = run(&["create"], &env_a, None).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let token = json_lines(&o.stdout)[0]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let env_b = [
+        ("CLERK_API_URL", api_url.as_str()),
+        (
+            "CLERK_MACHINE_SECRET_KEY",
+            b["secret_key"].as_str().unwrap(),
+        ),
+    ];
+    let o = run(&["verify", &token], &env_b, None).await;
+    assert_eq!(o.code, 0, "{} {}", o.stdout, o.stderr);
+
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn demo_runs_every_step_and_exits_zero() {
+    let o = run(&["demo", "--verifications", "50"], &[], None).await;
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("summary: all"), "{}", o.stdout);
+    assert!(o.stdout.contains("JWKS fetched 1 time(s)"), "{}", o.stdout);
+    assert!(!o.stdout.contains("FAIL"));
+}
