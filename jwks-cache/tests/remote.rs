@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clerk_jwks_cache::{
-    Algorithm, JwkSet, JwksSource, KeyError, KeyResolver, NO_SIGNING_KEYS_MESSAGE, Reason,
-    RemoteJwksResolver,
+    Algorithm, DEFAULT_STALE_GRACE, DEFAULT_TTL, DEFAULT_UNKNOWN_KID_COOLDOWN, JwkSet, JwksSource,
+    KeyError, KeyResolver, NO_SIGNING_KEYS_MESSAGE, Reason, RemoteJwksResolver,
 };
 use common::{keys, set};
 use tokio::sync::Notify;
@@ -65,6 +65,13 @@ fn outage() -> KeyError {
     KeyError::RemoteFailedToLoad {
         message: "Error loading Clerk JWKS from https://api.clerk.com/v1/jwks with code=503".into(),
     }
+}
+
+/// The reference's kid-mismatch message (§7.2), written out here independently of the crate.
+fn kid_mismatch_text(kid: &str) -> String {
+    format!(
+        "Unable to find a signing key in JWKS that matches the kid='{kid}' of the provided session token. Please make sure that the __session cookie or the HTTP authorization header contain a Clerk-generated session JWT."
+    )
 }
 
 fn one_key(kid: &str) -> JwkSet {
@@ -156,6 +163,9 @@ async fn ten_thousand_random_kids_in_one_cooldown_make_at_most_one_fetch() {
             !err.to_string().contains("ins_1'"),
             "never lists known kids"
         );
+        // The whole message is the reference text around this one kid: nothing else is listed.
+        assert_eq!(err, KeyError::KidMismatch { kid: kid.clone() });
+        assert_eq!(err.to_string(), kid_mismatch_text(&kid));
     }
     assert_eq!(src.fetches(), 2, "exactly one refetch for the whole flood");
     // Sequential misses inside the same cooldown fail fast without fetching either.
@@ -199,6 +209,7 @@ async fn a_failing_source_keeps_known_keys_for_the_grace_then_fails_closed() {
     // Expired: one refresh is attempted, fails, and the known key keeps verifying.
     let stale = r.resolve(Some("ins_1"), RS256).await.unwrap();
     assert!(Arc::ptr_eq(&stale, &key));
+    assert!(stale.verify(INPUT, &keys()[0].sign(RS256, INPUT)).unwrap());
     assert_eq!(src.fetches(), 2);
     assert!(
         r.resolve_cached(Some("ins_1"), RS256).is_none(),
@@ -414,4 +425,143 @@ async fn huge_durations_do_not_overflow() {
     assert!(r.resolve_cached(Some("ins_1"), RS256).is_some());
     assert!(r.resolve(Some("x"), RS256).await.is_err());
     assert_eq!(src.fetches(), 1);
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    // Reference §1: the JWKS cache TTL is 300 s. Cooldown and grace are ours (issue 3).
+    assert_eq!(DEFAULT_TTL, TTL);
+    assert_eq!(DEFAULT_UNKNOWN_KID_COOLDOWN, COOLDOWN);
+    assert_eq!(DEFAULT_STALE_GRACE, GRACE);
+}
+
+/// The default cooldown, observed: an unknown kid 29 s after a fetch makes no fetch, at 30 s it
+/// makes exactly one, and that refetch starts a new cooldown.
+#[tokio::test(start_paused = true)]
+async fn the_default_unknown_kid_cooldown_is_thirty_seconds() {
+    let src = CountingSource::new(Ok(one_key("ins_1")));
+    let r = resolver(&src);
+    r.resolve(Some("ins_1"), RS256).await.unwrap();
+    advance(COOLDOWN - Duration::from_secs(1)).await;
+    let err = r.resolve(Some("ins_x"), RS256).await.unwrap_err();
+    assert_eq!(
+        err,
+        KeyError::KidMismatch {
+            kid: "ins_x".into()
+        }
+    );
+    assert_eq!(src.fetches(), 1, "inside the cooldown: no fetch");
+    advance(Duration::from_secs(1)).await;
+    assert!(r.resolve(Some("ins_x"), RS256).await.is_err());
+    assert_eq!(src.fetches(), 2, "cooldown over: one refetch");
+    assert!(r.resolve(Some("ins_y"), RS256).await.is_err());
+    assert_eq!(src.fetches(), 2, "the refetch started a new cooldown");
+}
+
+/// Single flight also holds for an expired (not only a cold) cache: 1,000 concurrent resolves
+/// after the TTL make exactly one refetch, and all of them get the refetched key.
+#[tokio::test(start_paused = true)]
+async fn expired_cache_1000_concurrent_resolves_make_exactly_one_refetch() {
+    let [a, b, _] = keys();
+    let src = CountingSource::new(Ok(set(vec![a.jwk("ins_1", RS256)])));
+    let r = resolver(&src);
+    let old = r.resolve(Some("ins_1"), RS256).await.unwrap();
+    // The instance re-keys under the same kid; the cache only sees it after the refetch.
+    src.set(Ok(set(vec![b.jwk("ins_1", RS256)])));
+    advance(TTL).await;
+    let mut tasks = JoinSet::new();
+    for _ in 0..1000 {
+        let r = Arc::clone(&r);
+        tasks.spawn(async move { r.resolve(Some("ins_1"), RS256).await });
+    }
+    let mut first: Option<Arc<clerk_jwks_cache::VerifyingKey>> = None;
+    while let Some(res) = tasks.join_next().await {
+        let k = res.unwrap().unwrap();
+        assert!(!Arc::ptr_eq(&k, &old), "an expired key was served");
+        match &first {
+            None => first = Some(k),
+            Some(f) => assert!(Arc::ptr_eq(f, &k), "callers got different fetches"),
+        }
+    }
+    assert_eq!(src.fetches(), 2);
+    let k = first.unwrap();
+    assert!(k.verify(INPUT, &b.sign(RS256, INPUT)).unwrap());
+    assert!(!k.verify(INPUT, &a.sign(RS256, INPUT)).unwrap());
+}
+
+/// While the source is down, a flood of unknown kids costs at most one fetch per cooldown, the
+/// known key keeps verifying, and the unknown kids get the load failure (not a kid mismatch that
+/// would wrongly say the kid does not exist).
+#[tokio::test(start_paused = true)]
+async fn a_kid_flood_during_an_outage_makes_at_most_one_fetch_per_cooldown() {
+    let src = CountingSource::new(Ok(one_key("ins_1")));
+    let r = resolver(&src);
+    r.resolve(Some("ins_1"), RS256).await.unwrap();
+    src.set(Err(outage()));
+    advance(TTL).await;
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    for round in 0..3u32 {
+        let mut tasks = JoinSet::new();
+        for _ in 0..2_000 {
+            let kid = format!("ins_{:016x}", rng.next());
+            let r = Arc::clone(&r);
+            tasks.spawn(async move { r.resolve(Some(&kid), RS256).await });
+        }
+        while let Some(res) = tasks.join_next().await {
+            assert_eq!(res.unwrap().unwrap_err(), outage());
+        }
+        assert!(
+            r.resolve(Some("ins_1"), RS256).await.is_ok(),
+            "round {round}"
+        );
+        assert_eq!(src.fetches(), 2 + round as usize, "round {round}");
+        advance(COOLDOWN).await;
+    }
+}
+
+/// Two usable keys with one kid in a fetched set: the kid is an error (never a guess), and being
+/// a known kid it causes no refetch; the other kids of the set keep working.
+#[tokio::test(start_paused = true)]
+async fn a_duplicate_kid_in_a_fetched_set_is_an_error_without_refetch() {
+    let [a, b, c] = keys();
+    let src = CountingSource::new(Ok(set(vec![
+        a.jwk("dup", RS256),
+        b.jwk("dup", RS256),
+        c.jwk("ins_ok", RS256),
+    ])));
+    let r = resolver(&src);
+    assert!(r.resolve(Some("ins_ok"), RS256).await.is_ok());
+    advance(COOLDOWN).await;
+    for _ in 0..10 {
+        let err = r.resolve(Some("dup"), RS256).await.unwrap_err();
+        assert_eq!(err, KeyError::AmbiguousKid { kid: "dup".into() });
+        assert_eq!(err.reason(), Reason::JwkFailedToResolve);
+    }
+    assert!(r.resolve_cached(Some("dup"), RS256).is_none());
+    assert_eq!(src.fetches(), 1);
+}
+
+/// One resolver per instance: a resolver fetches only from its own source, and a key fetched by
+/// one resolver never becomes visible to another, even under the same kid and concurrently.
+#[tokio::test(start_paused = true)]
+async fn concurrent_instances_fetch_only_their_own_source() {
+    let [a, b, _] = keys();
+    let src_a = CountingSource::new(Ok(set(vec![a.jwk("ins_same", RS256)])));
+    let src_b = CountingSource::new(Ok(set(vec![b.jwk("ins_same", RS256)])));
+    let (ra, rb) = (resolver(&src_a), resolver(&src_b));
+    let mut tasks = JoinSet::new();
+    for i in 0..200 {
+        let r = if i % 2 == 0 {
+            Arc::clone(&ra)
+        } else {
+            Arc::clone(&rb)
+        };
+        tasks.spawn(async move { (i % 2, r.resolve(Some("ins_same"), RS256).await.unwrap()) });
+    }
+    while let Some(res) = tasks.join_next().await {
+        let (which, key) = res.unwrap();
+        let signer = if which == 0 { a } else { b };
+        assert!(key.verify(INPUT, &signer.sign(RS256, INPUT)).unwrap());
+    }
+    assert_eq!((src_a.fetches(), src_b.fetches()), (1, 1));
 }

@@ -200,3 +200,146 @@ async fn large_sets_resolve_every_kid_and_detect_duplicates() {
     );
     assert!(r.resolve(Some("ins_12"), Algorithm::RS256).await.is_err());
 }
+
+/// The size rule on the JWK path (not only PEM): 2048..=8192 bits. A key outside it is skipped,
+/// and the set's other keys keep working.
+#[tokio::test]
+async fn jwk_modulus_sizes_from_2048_to_8192_bits() {
+    let good = keys()[1].jwk("good", Algorithm::RS256);
+    for (bits, usable) in [
+        (1024, false),
+        (2047, false),
+        (2048, true),
+        (3072, true),
+        (8192, true),
+        (8193, false),
+    ] {
+        let kid = format!("rsa{bits}");
+        let jwk = clerk_jwks_cache::Jwk::rsa(
+            &kid,
+            Algorithm::RS256,
+            &common::synthetic_modulus(bits),
+            &[1, 0, 1],
+        );
+        let r = StaticJwksResolver::new(&set(vec![jwk, good.clone()])).unwrap();
+        let got = r.resolve(Some(&kid), Algorithm::RS256).await;
+        match got {
+            Ok(k) => {
+                assert!(usable, "{bits} bits accepted");
+                assert_eq!(k.modulus_bits(), bits);
+            }
+            Err(e) => {
+                assert!(!usable, "{bits} bits refused: {e}");
+                assert_eq!(e, KeyError::KidMismatch { kid: kid.clone() });
+            }
+        }
+        assert!(r.resolve(Some("good"), Algorithm::RS256).await.is_ok());
+    }
+}
+
+/// The filter accepts exactly what the rules allow: `use` absent or `sig`, `key_ops` absent or
+/// containing `verify`, `alg` absent or equal to the token's.
+#[tokio::test]
+async fn the_filter_accepts_what_the_rules_allow() {
+    let a = &keys()[0];
+    type Mutation = &'static dyn Fn(&mut clerk_jwks_cache::Jwk);
+    let cases: [(&str, Mutation); 6] = [
+        ("use-absent", &|j| j.use_ = None),
+        ("use-sig", &|j| j.use_ = Some("sig".into())),
+        ("ops-verify", &|j| j.key_ops = Some(vec!["verify".into()])),
+        ("ops-sign-verify", &|j| {
+            j.key_ops = Some(vec!["sign".into(), "verify".into()]);
+        }),
+        ("alg-absent", &|j| j.alg = None),
+        ("unknown-members", &|j| {
+            j.other.insert("x5t".into(), Value::String("t".into()));
+            j.other.insert("ext".into(), Value::Bool(true));
+        }),
+    ];
+    for (kid, mutate) in cases {
+        let mut j = a.jwk(kid, Algorithm::RS256);
+        mutate(&mut j);
+        let r = StaticJwksResolver::new(&set(vec![j])).unwrap();
+        let k = r.resolve(Some(kid), Algorithm::RS256).await.unwrap();
+        assert!(
+            k.verify(INPUT, &a.sign(Algorithm::RS256, INPUT)).unwrap(),
+            "{kid}"
+        );
+    }
+}
+
+mod warnings {
+    //! A minimal `tracing` subscriber that records WARN events, to check that a skipped key is
+    //! reported (issue 3: "skipped with a tracing warning") without key material.
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    #[derive(Clone, Default)]
+    pub(super) struct Capture(pub(super) Arc<Mutex<Vec<String>>>);
+
+    struct Fields(String);
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={:?}; ", field.name(), value);
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            if *event.metadata().level() == Level::WARN {
+                let mut f = Fields(String::new());
+                event.record(&mut f);
+                self.0.lock().unwrap().push(f.0);
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+}
+
+#[test]
+fn a_skipped_key_is_reported_with_a_warning_naming_its_kid_only() {
+    let [a, b, _] = keys();
+    let mut enc = a.jwk("ins_enc", Algorithm::RS256);
+    enc.use_ = Some("enc".into());
+    let mut private = a.jwk("ins_private", Algorithm::RS256);
+    private
+        .other
+        .insert("d".into(), Value::String("PRIVATE_EXPONENT_VALUE".into()));
+    let good = b.jwk("ins_good", Algorithm::RS256);
+    let moduli = [enc.n.clone().unwrap(), good.n.clone().unwrap()];
+    let capture = warnings::Capture::default();
+    let r = tracing::subscriber::with_default(capture.clone(), || {
+        StaticJwksResolver::new(&set(vec![enc, private, good])).unwrap()
+    });
+    let logs = capture.0.lock().unwrap().clone();
+    assert_eq!(logs.len(), 2, "{logs:#?}");
+    assert!(
+        logs[0].contains("ins_enc") && logs[0].contains("use is 'enc'"),
+        "{logs:#?}"
+    );
+    assert!(logs[1].contains("ins_private") && logs[1].contains("private key material"));
+    for line in &logs {
+        assert!(!line.contains("PRIVATE_EXPONENT_VALUE"), "{line}");
+        for n in &moduli {
+            assert!(!line.contains(&n[..40]), "{line}");
+        }
+        assert!(!line.contains("ins_good"), "{line}");
+    }
+    assert!(
+        r.resolve_cached(Some("ins_good"), Algorithm::RS256)
+            .is_some()
+    );
+}

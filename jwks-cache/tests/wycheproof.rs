@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clerk_jwks_cache::{Algorithm, JwkSet, KeyResolver, StaticJwksResolver, VerifyingKey};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Cases where we reject what Wycheproof marks "valid", and why that is right for this SDK.
 const DEVIATIONS: &[(u64, &str)] = &[
@@ -28,17 +28,25 @@ const REJECTION_REASONS: &[(u64, &str)] = &[
     (5, "accepted"),               // the one valid RSA case: must verify
     (1, "kty 'oct' does not fit"), // mixed HS/EC set: neither key is RSA
     (3, "kty 'oct' does not fit"), // modified HMAC signature
-    (4, "kty 'oct' does not fit"), // duplicate kid (see static_jwks.rs for RSA duplicates)
-    (6, "use is 'enc'"),
+    (4, "kty 'oct' does not fit"), // duplicate kid: HMAC; see duplicate_kid_vectors_translated_to_rsa
+    (6, "use is 'enc'"),           // RSA1_5 encryption key
     (7, "ROCA"),
     (8, "1024 bits"),
     (9, "exponent must be odd, greater than 1"),
-    (10, "kty 'oct' does not fit"),         // short HMAC keys
-    (16, "kty 'oct' does not fit"),         // empty HMAC keys
+    (10, "kty 'oct' does not fit"),         // short HS256 key
+    (11, "kty 'oct' does not fit"),         // short HS384 key
+    (12, "kty 'oct' does not fit"),         // short HS512 key
+    (16, "kty 'oct' does not fit"),         // empty HS256 key
+    (17, "kty 'oct' does not fit"),         // empty HS384 key
+    (18, "kty 'oct' does not fit"),         // empty HS512 key
     (19, "kty 'EC' does not fit"),          // ES521 on P-256
+    (20, "kty 'EC' does not fit"),          // ES224 on P-256
     (21, "kty 'EC' does not fit"),          // use=enc EC key
+    (22, "kty 'EC' does not fit"),          // invalid EC point
+    (23, "kty 'EC' does not fit"),          // wrong curve
     (24, "JWK alg 'ES256' does not match"), // kty RSA carrying EC members
-    (25, "kty 'oct' does not fit"),         // AES key used for signing
+    (25, "kty 'oct' does not fit"),         // AES-GCM key used for signing
+    (26, "kty 'oct' does not fit"),         // AES-KW key used for signing
 ];
 
 /// Runs one case: first the key set through the parser and filter (for every RS algorithm, as a
@@ -118,6 +126,13 @@ fn run(path: PathBuf) {
     if std::env::var_os("WYCHEPROOF_VERBOSE").is_some() {
         eprintln!("{outcomes:#?}");
     }
+    // Every case is pinned: the deviations above, and a reason for each of the others.
+    let pinned: std::collections::BTreeSet<u64> = REJECTION_REASONS
+        .iter()
+        .map(|(id, _)| *id)
+        .chain(DEVIATIONS.iter().map(|(id, _)| *id))
+        .collect();
+    assert_eq!(pinned, outcomes.keys().copied().collect());
     for (id, needle) in REJECTION_REASONS {
         assert!(
             outcomes[id].contains(needle),
@@ -144,5 +159,52 @@ fn shared_wycheproof_copy_matches_the_vendored_one() {
         .unwrap();
         assert_eq!(text, vendored, "vendored copy is out of date");
         run(shared);
+    }
+}
+
+/// tcIds 1 and 4 ("Ambiguous", "DuplicateKid") use HMAC keys, which we never accept, so the file
+/// cannot exercise our duplicate-kid rule. The same attack with the file's RSA key (tcId 5): the
+/// valid token's kid also names a second RSA key (a copy, or another key), and must not verify.
+#[test]
+fn duplicate_kid_vectors_translated_to_rsa() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/json_web_key_test.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (group, test) = doc["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|g| {
+            g["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["tcId"] == 5)
+                .map(|t| (g, t))
+        })
+        .unwrap();
+    let jwk = group["public"]["keys"][0].clone();
+    let kid = jwk["kid"].as_str().unwrap().to_owned();
+    let jws = test["jws"].as_str().unwrap();
+    assert_eq!(outcome(&json!({"keys": [jwk]}), jws), "accepted");
+
+    let mut other = jwk.clone();
+    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+    let mut n2 = n;
+    let last = n2.len() - 3;
+    n2[last] ^= 0x10; // another odd modulus of the same size
+    other["n"] = json!(URL_SAFE_NO_PAD.encode(&n2));
+    for (label, set) in [
+        ("exact copy", json!({"keys": [jwk, jwk]})),
+        ("other key first", json!({"keys": [other, jwk]})),
+        ("other key last", json!({"keys": [jwk, other]})),
+    ] {
+        let got = outcome(&set, jws);
+        assert_eq!(
+            got,
+            format!(
+                "rejected: jwk-failed-to-resolve: The JWKS contains more than one signing key with kid='{kid}'; refusing to pick one. Contact support@clerk.com."
+            ),
+            "{label}"
+        );
     }
 }

@@ -430,9 +430,18 @@ impl VerifyError {
     }
 
     pub(crate) fn key(source: KeyError) -> Self {
-        Self::Key {
-            token_type: None,
-            source,
+        match source {
+            // A key that cannot be used for the token (e.g. a PEM key, which is RS256 only, and an
+            // RS384 token) is the reference's key-import failure: "Error verifying JWT signature.
+            // Error: ..." (reference §5.2 #4, §5.3), as `KeyError::InvalidKey` documents.
+            KeyError::InvalidKey { .. } => Self::SignatureFailed {
+                token_type: None,
+                detail: source.to_string(),
+            },
+            source => Self::Key {
+                token_type: None,
+                source,
+            },
         }
     }
 }

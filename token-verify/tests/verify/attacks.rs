@@ -305,3 +305,112 @@ async fn duplicate_members_and_claim_type_confusion() {
         assert!(v.verify(&token).await.is_err(), "{claim}={value}");
     }
 }
+
+/// An in-memory JWKS source that counts fetches; a fetch takes one virtual second.
+struct CountingSource {
+    set: clerk_jwks_cache::JwkSet,
+    fetches: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl clerk_jwks_cache::JwksSource for CountingSource {
+    async fn fetch(&self) -> Result<clerk_jwks_cache::JwkSet, clerk_jwks_cache::KeyError> {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        Ok(self.set.clone())
+    }
+}
+
+/// Unknown-kid refetch storm (rust-anchors §2.2) through the whole verifier with a remote JWKS:
+/// attacker-chosen kids (traversal, injection, URLs, junk) are only ever map keys; a flood of
+/// them inside one cooldown costs at most one fetch, and the fetch never sees the kid (a
+/// `JwksSource` takes no kid at all).
+#[tokio::test(start_paused = true)]
+async fn unknown_kid_flood_through_the_verifier_makes_at_most_one_fetch() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    let set =
+        clerk_jwks_cache::JwkSet::from_json(&json!({"keys": [public_jwk("RS256")]}).to_string())
+            .unwrap();
+    let source = Arc::new(CountingSource {
+        set,
+        fetches: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let resolver = Arc::new(clerk_jwks_cache::RemoteJwksResolver::new(Arc::clone(
+        &source,
+    )));
+    let v = clerk_token_verify::Verifier::m2m(resolver).with_clock(clock());
+    let good = sign(&m2m_header(), &m2m_payload());
+    assert!(v.verify(&good).await.is_ok());
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+    tokio::time::advance(std::time::Duration::from_secs(31)).await;
+
+    // The resolver is consulted before the signature, so the flood needs no valid signatures:
+    // each token is the good one with its header swapped.
+    let parts = segments(&good);
+    let mut kids: Vec<String> = [
+        "../../../../etc/passwd",
+        "..%2f..%2fetc%2fpasswd",
+        "/dev/zero",
+        "' OR 1=1 --",
+        "ins_1\u{0}",
+        "https://attacker.example/jwks.json",
+        "file:///etc/shadow",
+        "",
+        " ",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    kids.extend((0..2_000u32).map(|i| format!("ins_{:08x}", i.wrapping_mul(2_654_435_761))));
+    let mut tasks = tokio::task::JoinSet::new();
+    for kid in kids {
+        let header = with(m2m_header(), &[("kid", Some(json!(kid)))]);
+        let token = format!(
+            "{}.{}.{}",
+            b64(header.to_string().as_bytes()),
+            parts[1],
+            parts[2]
+        );
+        let v = v.clone();
+        tasks.spawn(async move { (v.verify(&token).await, kid) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (res, kid) = joined.unwrap();
+        let e = res.unwrap_err();
+        assert_eq!(e.reason(), Reason::JwkKidMismatch, "{kid:?}");
+        assert_eq!(e.code(), ErrorCode::TokenVerificationFailed);
+        assert!(
+            !e.to_string().contains(KID),
+            "never lists the instance's kid"
+        );
+    }
+    assert_eq!(
+        source.fetches.load(Ordering::SeqCst),
+        2,
+        "one refetch for the flood"
+    );
+    // One after the other, still inside the cooldown: no fetch either.
+    for i in 0..100 {
+        let header = with(m2m_header(), &[("kid", Some(json!(format!("../{i}"))))]);
+        let token = format!(
+            "{}.{}.{}",
+            b64(header.to_string().as_bytes()),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(
+            v.verify(&token).await.unwrap_err().reason(),
+            Reason::JwkKidMismatch
+        );
+    }
+    assert_eq!(
+        source.fetches.load(Ordering::SeqCst),
+        2,
+        "sequential misses fetch nothing"
+    );
+    assert!(v.verify(&good).await.is_ok());
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+}

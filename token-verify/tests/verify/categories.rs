@@ -64,6 +64,7 @@ async fn session_category_table() {
         if session_ok {
             let c = result.unwrap_or_else(|e| panic!("{label}: {e}"));
             assert_eq!(c.subject(), "user_2GIpXOEpVyJw51rkZn9Kmnc6Sxr");
+            assert!(resolver.calls() > 0);
         } else {
             let e = result.err().unwrap_or_else(|| panic!("{label}: accepted"));
             assert_eq!(e.to_string(), "Invalid session token category.", "{label}");
@@ -105,4 +106,77 @@ async fn m2m_category_rejection_precedes_signature_and_key() {
         assert_eq!(e.token_type(), Some(TokenType::M2MToken));
         assert_eq!(resolver.calls(), 0);
     }
+}
+
+/// What the reference does with each row (§2.4): its M2M verifier accepts absent and M2M only (as
+/// we do); its session verifier (`verifyToken`, §8.2) rejects only the M2M category. Our session
+/// preset is stricter: the rows below are the complete list of deviations, each rejected by us and
+/// accepted by the reference's session verifier.
+#[test]
+fn category_table_deviations_from_the_reference_are_exactly_the_stricter_session_rows() {
+    let reference_m2m = |cat: &Option<Value>| cat.is_none() || cat == &Some(json!(CAT_M2M));
+    let reference_session = |cat: &Option<Value>| cat != &Some(json!(CAT_M2M));
+    let mut m2m_deviations = Vec::new();
+    let mut session_deviations = Vec::new();
+    for (label, cat, m2m_ok, session_ok) in table() {
+        if m2m_ok != reference_m2m(&cat) {
+            m2m_deviations.push(label);
+        }
+        if session_ok != reference_session(&cat) {
+            // Every deviation is a rejection of something the reference lets through.
+            assert!(!session_ok, "{label}");
+            session_deviations.push(label);
+        }
+    }
+    assert!(m2m_deviations.is_empty(), "{m2m_deviations:?}");
+    assert_eq!(
+        session_deviations,
+        [
+            "template",
+            "unknown string",
+            "empty string",
+            "null",
+            "number"
+        ]
+    );
+}
+
+/// The `typ` rule, like `cat`, is a header rule: it rejects before any key lookup, on both
+/// presets, even when the `cat` is fine.
+#[tokio::test]
+async fn typ_rejection_also_precedes_key_lookup() {
+    for typ in [json!("at+jwt"), json!("Aloha")] {
+        let (v, resolver) = m2m();
+        let header = with(m2m_header(), &[("typ", Some(typ.clone()))]);
+        let e = v.verify(&sign(&header, &m2m_payload())).await.unwrap_err();
+        assert!(matches!(e, VerifyError::InvalidType { .. }), "{e:?}");
+        assert_eq!(resolver.calls(), 0);
+        let (v, resolver) = session();
+        let header = with(session_header(), &[("typ", Some(typ.clone()))]);
+        let e = v
+            .verify(&sign(&header, &session_payload()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, VerifyError::InvalidType { .. }), "{e:?}");
+        assert_eq!(resolver.calls(), 0);
+    }
+}
+
+/// The category rule runs first of all header rules: a wrong `cat` is reported even when `typ`
+/// and `alg` are also wrong (reference §6.1 step 1 comes before everything).
+#[tokio::test]
+async fn category_is_the_first_header_rule() {
+    let (v, resolver) = m2m();
+    let header =
+        json!({"alg": "none", "typ": "Aloha", "cat": CAT_SESSION, "crit": ["x"], "jku": "u"});
+    let e = v.verify(&sign(&header, &m2m_payload())).await.unwrap_err();
+    assert_eq!(e.to_string(), "Invalid M2M JWT category.");
+    let (s, _) = session();
+    let header = json!({"alg": "none", "typ": "Aloha", "cat": CAT_M2M});
+    let e = s
+        .verify(&sign(&header, &session_payload()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.to_string(), "Invalid session token category.");
+    assert_eq!(resolver.calls(), 0);
 }

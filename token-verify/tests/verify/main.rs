@@ -10,7 +10,10 @@
 mod attacks;
 mod categories;
 mod common;
+mod deviations;
+mod extension;
 mod m2m;
+mod messages;
 mod oauth;
 mod properties;
 mod reference_verify_jwt;

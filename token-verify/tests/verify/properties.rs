@@ -182,3 +182,165 @@ proptest! {
         }
     }
 }
+
+/// The reference's time rules, written out independently: the first failing of exp (required),
+/// nbf, iat, in that order, with `trunc(seconds) * 1000` and the skew as given.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Outcome {
+    Ok,
+    Expired,
+    MissingExp,
+    NotActive,
+    IatFuture,
+}
+
+fn model(exp: Option<f64>, nbf: Option<f64>, iat: Option<f64>, now: i64, skew: f64) -> Outcome {
+    let ms = |s: f64| s.trunc() * 1000.0;
+    let now = now as f64;
+    match exp {
+        None => return Outcome::MissingExp,
+        Some(e) if ms(e) <= now - skew => return Outcome::Expired,
+        Some(_) => {}
+    }
+    if nbf.is_some_and(|n| ms(n) > now + skew) {
+        return Outcome::NotActive;
+    }
+    if iat.is_some_and(|i| ms(i) > now + skew) {
+        return Outcome::IatFuture;
+    }
+    Outcome::Ok
+}
+
+fn outcome_of(r: &Result<(), VerifyError>) -> Outcome {
+    match r {
+        Ok(()) => Outcome::Ok,
+        Err(VerifyError::Expired { .. }) => Outcome::Expired,
+        Err(VerifyError::InvalidExpiry { exp: None, .. }) => Outcome::MissingExp,
+        Err(VerifyError::NotActiveYet { .. }) => Outcome::NotActive,
+        Err(VerifyError::IssuedInTheFuture { .. }) => Outcome::IatFuture,
+        Err(e) => panic!("unexpected {e:?}"),
+    }
+}
+
+/// Seconds near `now` (so every outcome is common), with quarter-second fractions and signs.
+fn near(now_s: i64) -> impl Strategy<Value = Option<f64>> {
+    prop::option::weighted(
+        0.9,
+        (-20i64..20, 0u8..4).prop_map(move |(d, q)| (now_s + d) as f64 + f64::from(q) * 0.25),
+    )
+}
+
+fn signed_session_verifier() -> &'static (Verifier<clerk_token_verify::Session>, Verifier<M2m>) {
+    static V: OnceLock<(Verifier<clerk_token_verify::Session>, Verifier<M2m>)> = OnceLock::new();
+    V.get_or_init(|| {
+        let r = Arc::new(PemKeyResolver::new(SIGNING_PUB).unwrap());
+        (Verifier::session(r.clone()), Verifier::m2m(r))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// All three time rules together over (exp, nbf, iat, now, skew), through the claim step:
+    /// the first failure in reference order, or Ok.
+    #[test]
+    fn combined_time_rules_match_the_model(
+        (now, exp, nbf, iat) in (-2_000_000_000i64..4_000_000_000i64)
+            .prop_flat_map(|s| (Just(s), near(s), near(s), near(s))),
+        // Whole seconds and whole-second skews often, so that the boundaries (`exp == now - skew`,
+        // `nbf == now + skew`) are hit, not just approached.
+        now_frac in prop_oneof![Just(0i64), 0i64..1000],
+        skew in prop_oneof![
+            Just(0.0),
+            Just(5000.0),
+            (0u32..20).prop_map(|s| f64::from(s) * 1000.0),
+            (0u32..40_000).prop_map(|q| f64::from(q) * 0.5),
+        ],
+    ) {
+        let now_ms = now * 1000 + now_frac;
+        let mut claims = clerk_token_types::JwtClaims {
+            sub: Some(ClaimValue::Valid("mch_1".into())),
+            ..Default::default()
+        };
+        claims.exp = exp.map(date);
+        claims.nbf = nbf.map(date);
+        claims.iat = iat.map(date);
+        let mut rules = clerk_token_verify::steps::claims::ClaimRules::default();
+        rules.clock_skew = ClockSkew::from_ms(skew);
+        let got = clerk_token_verify::steps::claims::check(&claims, &rules, now_ms);
+        prop_assert_eq!(outcome_of(&got), model(exp, nbf, iat, now_ms, skew));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    /// The same property through the whole pipeline: a really signed token, the verifier's
+    /// `Clock` and `with_clock_skew_ms` (non-finite skews behave as 5000), on the session and the
+    /// M2M presets (the M2M output additionally needs an `iat`).
+    #[test]
+    fn time_rules_through_the_pipeline_match_the_model(
+        exp in near(IAT), nbf in near(IAT), iat in near(IAT),
+        now_off in prop_oneof![(-20i64..20).prop_map(|s| s * 1000), -20_000i64..20_000],
+        skew in prop_oneof![
+            Just(0.0),
+            Just(5000.0),
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            (0u32..10).prop_map(|s| f64::from(s) * 1000.0),
+            (0u32..30_000).prop_map(f64::from),
+        ],
+    ) {
+        let now_ms = NOW_MS + now_off;
+        let mut payload = json!({"sub": "mch_2vYV", "jti": "mt_1"});
+        for (k, v) in [("exp", exp), ("nbf", nbf), ("iat", iat)] {
+            if let Some(v) = v {
+                payload[k] = json!(v);
+            }
+        }
+        let token = sign(&json!({"alg": "RS256", "kid": KID, "typ": "JWT"}), &payload);
+        let effective = if skew.is_finite() { skew } else { 5000.0 };
+        let want = model(exp, nbf, iat, now_ms, effective);
+        let (session, m2m) = signed_session_verifier();
+        let clock = Arc::new(FixedClock(now_ms));
+        let s = block_on(session.clone().with_clock(clock.clone()).with_clock_skew_ms(skew).verify(&token));
+        prop_assert_eq!(outcome_of(&s.map(|_| ())), want);
+        let m = block_on(m2m.clone().with_clock(clock).with_clock_skew_ms(skew).verify(&token));
+        match (want, iat, m) {
+            (Outcome::Ok, None, Err(VerifyError::Mapping { .. })) => {}
+            (Outcome::Ok, None, other) => prop_assert!(false, "missing iat mapped: {:?}", other.map(|_| ())),
+            (_, _, m) => {
+                let m = m.map(|t| {
+                    // `expired` agrees with the rule that just passed.
+                    assert!(!t.expired);
+                });
+                prop_assert_eq!(outcome_of(&m), want);
+            }
+        }
+    }
+
+    /// No input panics on any preset: arbitrary header and payload JSON (signed or not) through
+    /// the M2M, OAuth and session verifiers, with every option switched on.
+    #[test]
+    fn arbitrary_tokens_never_panic_on_any_preset(header in json_value(), payload in json_value(), signed in any::<bool>(), tail in "[A-Za-z0-9_-]{0,8}") {
+        let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(payload.to_string().as_bytes()));
+        let sig = if signed { b64(&sign_input(SIGNING_KEY, "RS256", input.as_bytes())) } else { tail };
+        let token = format!("{input}.{sig}");
+        let r: Arc<dyn clerk_jwks_cache::KeyResolver> = Arc::new(PemKeyResolver::new(SIGNING_PUB).unwrap());
+        let clock = Arc::new(FixedClock(NOW_MS));
+        let o = Verifier::oauth(r.clone()).with_clock(clock.clone()).with_audience(["a"]).with_issuer("i").with_authorized_parties(["p"]);
+        let s = Verifier::session(r.clone()).with_clock(clock.clone()).with_expected_machine("mch_1xxxxx");
+        let m = Verifier::m2m(r).with_clock(clock).with_expected_machine("mch_1xxxxx").with_issuer("i");
+        for e in [
+            block_on(o.verify(&token)).err(),
+            block_on(s.verify(&token)).err(),
+            block_on(m.verify(&token)).err(),
+        ].into_iter().flatten() {
+            prop_assert!(!e.to_string().is_empty());
+            let _ = (e.code(), e.reason(), e.action(), e.token_type());
+        }
+        if !signed {
+            prop_assert!(block_on(m.verify(&token)).is_err());
+        }
+    }
+}
