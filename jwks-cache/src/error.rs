@@ -1,6 +1,7 @@
 //! The one error type of this crate.
 
 use crate::{ErrorCode, Reason};
+use clerk_token_types::action;
 
 /// The kid-mismatch message of the reference (§7.2). It talks about a "session token" because the
 /// reference shares it between sessions and machine tokens; it is kept verbatim for parity.
@@ -101,6 +102,25 @@ impl KeyError {
             Self::LocalMissing => Reason::JwkLocalMissing,
             Self::AmbiguousKid { .. } => Reason::JwkFailedToResolve,
             Self::InvalidKey { .. } | Self::Crypto { .. } => Reason::TokenVerificationFailed,
+        }
+    }
+
+    /// What the reference tells the user to do about this error (its `action`), if anything.
+    ///
+    /// ```rust
+    /// use clerk_jwks_cache::KeyError;
+    /// assert_eq!(KeyError::LocalMissing.action(), Some("Set the CLERK_JWT_KEY environment variable."));
+    /// assert_eq!(KeyError::Crypto { detail: "x".into() }.action(), None);
+    /// ```
+    pub fn action(&self) -> Option<&'static str> {
+        match self {
+            Self::KidMismatch { .. } => Some(action::VALIDATE_KEYS),
+            Self::RemoteFailedToLoad { .. } | Self::SecretKeyInvalid { .. } => {
+                Some(action::CONTACT_SUPPORT)
+            }
+            Self::LocalMissing | Self::AmbiguousKid { .. } => Some(action::SET_CLERK_JWT_KEY),
+            Self::InvalidKey { .. } => Some(action::ENSURE_CLERK_JWT),
+            Self::Crypto { .. } => None,
         }
     }
 

@@ -120,6 +120,9 @@ pub mod action {
     pub const SET_CLERK_SECRET_KEY: &str = "Set the CLERK_SECRET_KEY environment variable.";
     /// `Make sure your system clock is in sync (e.g. turn off and on automatic time synchronization).`
     pub const ENSURE_CLOCK_SYNC: &str = "Make sure your system clock is in sync (e.g. turn off and on automatic time synchronization).";
+    /// The action of a `jwk-kid-mismatch`: the token's kid is not one of this instance's keys,
+    /// which usually means a secret key or PEM key of another instance.
+    pub const VALIDATE_KEYS: &str = "Go to your Dashboard and validate your secret and public keys are correct. Contact support@clerk.com if the issue persists.";
 }
 
 /// Which part of a compact JWS failed to decode.

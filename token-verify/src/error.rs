@@ -425,6 +425,7 @@ impl VerifyError {
             | Self::InvalidSubject { .. }
             | Self::InvalidAudience { .. }
             | Self::InvalidExpiry { .. } => Some(action::ENSURE_CLERK_JWT),
+            Self::Key { source, .. } => source.action(),
             _ => None,
         }
     }

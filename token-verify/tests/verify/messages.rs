@@ -708,6 +708,13 @@ async fn key_errors_keep_the_reference_message_and_reason() {
         assert!(matches!(e, VerifyError::Key { .. }), "{e:?}");
         assert_eq!(e.to_string(), text);
         assert_eq!(e.reason(), reason, "{text}");
+        // Reference §7.2: the key errors carry the reference's action.
+        let expected_action = match reason {
+            Reason::JwkKidMismatch => action::VALIDATE_KEYS,
+            Reason::JwkLocalMissing => action::SET_CLERK_JWT_KEY,
+            _ => action::CONTACT_SUPPORT,
+        };
+        assert_eq!(e.action(), Some(expected_action), "{text}");
         // Reference §6.1 step 4: on the M2M path every key failure is token-verification-failed.
         assert_eq!(e.code(), ErrorCode::TokenVerificationFailed, "{text}");
         assert_eq!(e.token_type(), Some(TokenType::M2MToken));
