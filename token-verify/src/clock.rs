@@ -42,16 +42,16 @@ impl Clock for FixedClock {
     }
 }
 
-/// The tolerance the time rules allow, in milliseconds: a finite, non-negative number
-/// (`0` allowed, fractions allowed, as in the reference). Anything else falls back to
-/// [`DEFAULT_CLOCK_SKEW_MS`], so a NaN from a config file can never disable the expiry check.
+/// The tolerance the time rules allow, in milliseconds: any finite number (`0`, fractions and
+/// negative values, which narrow the window, as in the reference). A non-finite value falls back
+/// to [`DEFAULT_CLOCK_SKEW_MS`], so a NaN from a config file can never disable the expiry check.
 ///
 /// ```rust
 /// use clerk_token_verify::ClockSkew;
 /// assert_eq!(ClockSkew::from_ms(0.0).as_ms(), 0.0);
 /// assert_eq!(ClockSkew::from_ms(f64::NAN).as_ms(), 5000.0);
 /// assert_eq!(ClockSkew::from_ms(f64::INFINITY).as_ms(), 5000.0);
-/// assert_eq!(ClockSkew::from_ms(-1.0).as_ms(), 5000.0);
+/// assert_eq!(ClockSkew::from_ms(-1.0).as_ms(), -1.0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClockSkew {
@@ -70,9 +70,11 @@ impl ClockSkew {
     /// Bounds the integer forms; far beyond any i64 difference, so "huge" stays "huge".
     const LIMIT: f64 = 1e20;
 
-    /// A skew of `ms` milliseconds; non-finite or negative values give the default (5000).
+    /// A skew of `ms` milliseconds; a non-finite value gives the default (5000), as in the
+    /// reference. A negative skew is used as given: it narrows the window (tokens count as
+    /// expired that much early), which is the reference's behaviour and never admits more.
     pub fn from_ms(ms: f64) -> Self {
-        if ms.is_finite() && ms >= 0.0 {
+        if ms.is_finite() {
             Self { ms }
         } else {
             Self::default()
@@ -86,18 +88,19 @@ impl ClockSkew {
 
     /// `ceil(skew)`: with integer times, `t <= now - skew` exactly when `t <= now - ceil(skew)`.
     pub(crate) fn ceil_i128(self) -> i128 {
-        self.ms.ceil().min(Self::LIMIT) as i128
+        self.ms.ceil().clamp(-Self::LIMIT, Self::LIMIT) as i128
     }
 
     /// `floor(skew)`: with integer times, `t > now + skew` exactly when `t > now + floor(skew)`.
     pub(crate) fn floor_i128(self) -> i128 {
-        self.ms.floor().min(Self::LIMIT) as i128
+        self.ms.floor().clamp(-Self::LIMIT, Self::LIMIT) as i128
     }
 
     /// The skew as whole milliseconds for APIs that take an integer (rounded up, saturating),
     /// chosen so that `expired` computed with it agrees with the expiry rule.
     pub fn ceil_ms(self) -> i64 {
-        i64::try_from(self.ceil_i128()).unwrap_or(i64::MAX)
+        let ms = self.ceil_i128();
+        i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX })
     }
 }
 
@@ -114,6 +117,9 @@ mod tests {
         assert_eq!(ClockSkew::from_ms(0.5).floor_i128(), 0);
         assert_eq!(ClockSkew::from_ms(f64::NEG_INFINITY).as_ms(), 5000.0);
         assert_eq!(ClockSkew::from_ms(f64::MAX).ceil_ms(), i64::MAX);
+        assert_eq!(ClockSkew::from_ms(-f64::MAX).ceil_ms(), i64::MIN);
+        assert_eq!(ClockSkew::from_ms(-1.5).ceil_ms(), -1);
+        assert_eq!(ClockSkew::from_ms(f64::NAN).as_ms(), 5000.0);
         assert_eq!(ClockSkew::from_ms(-0.0).as_ms(), 0.0);
     }
 

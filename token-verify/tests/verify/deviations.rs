@@ -260,25 +260,41 @@ async fn a_missing_kid_never_selects_a_jwks_key() {
     assert!(v.verify(&sign(&literal, &m2m_payload())).await.is_ok());
 }
 
-/// Reference §5.2: a finite clock skew is used as given, negative ones included. Ours: a negative
-/// skew (like a non-finite one) falls back to 5000 ms.
+/// Reference §5.2: a finite clock skew is used as given, negative ones included (parity, not a
+/// deviation: a negative skew only narrows the window).
 #[tokio::test]
-async fn a_negative_clock_skew_falls_back_to_the_default() {
+async fn a_negative_clock_skew_is_used_as_given() {
     let (v, _) = m2m();
     let token = sign(&m2m_header(), &m2m_payload());
     let exp_ms = (IAT + 300) * 1000;
-    for skew in [-1.0, -5000.0, -0.5] {
-        let v = v.clone().with_clock_skew_ms(skew);
-        assert_eq!(v.claim_rules().clock_skew.as_ms(), 5000.0);
-        // With the skew as given, a token 1 s before exp would already be expired for -5000.
-        assert!(
-            v.clone()
-                .with_clock(Arc::new(FixedClock(exp_ms + 4000)))
-                .verify(&token)
-                .await
-                .is_ok()
-        );
-    }
+    let at = |ms: i64| Arc::new(FixedClock(ms));
+    let strict = v.clone().with_clock_skew_ms(-5000.0);
+    assert_eq!(strict.claim_rules().clock_skew.as_ms(), -5000.0);
+    // 4 s before exp: valid with no skew, already expired with -5 s.
+    assert!(
+        v.clone()
+            .with_clock_skew_ms(0.0)
+            .with_clock(at(exp_ms - 4000))
+            .verify(&token)
+            .await
+            .is_ok()
+    );
+    let e = strict
+        .clone()
+        .with_clock(at(exp_ms - 4000))
+        .verify(&token)
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason(), Reason::TokenExpired, "{e}");
+    assert!(
+        strict
+            .with_clock(at(exp_ms - 6000))
+            .verify(&token)
+            .await
+            .is_ok()
+    );
+    // The default skew admits a token 4 s past exp; a negative skew never admits more.
+    assert!(v.with_clock(at(exp_ms + 4000)).verify(&token).await.is_ok());
 }
 
 /// Reference §3.3 / §6.1: `M2MToken.fromJwtPayload` throws an uncaught TypeError for a non-string

@@ -26,10 +26,12 @@ fn now_ms() -> impl Strategy<Value = i64> {
     -10_000_000_000_000i64..10_000_000_000_000i64
 }
 
-/// Skews in quarter milliseconds (0 included), plus a few near the claims' scale.
+/// Skews in quarter milliseconds (0 and negative ones included, which the reference uses as
+/// given), plus a few near the claims' scale.
 fn skew_ms() -> impl Strategy<Value = f64> {
     prop_oneof![
         (0u32..4_000_000).prop_map(|q| f64::from(q) * 0.25),
+        (0u32..40_000).prop_map(|q| -f64::from(q) * 0.25),
         Just(0.0),
         Just(5000.0),
     ]
@@ -66,9 +68,9 @@ proptest! {
         prop_assert_eq!(got.is_ok(), !future);
     }
 
-    /// Non-finite or negative skews behave exactly as 5000 ms.
+    /// Non-finite skews behave exactly as 5000 ms.
     #[test]
-    fn bad_skews_are_the_default(exp in seconds(), now in now_ms(), bad in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), (-1e12f64..-1e-9)]) {
+    fn bad_skews_are_the_default(exp in seconds(), now in now_ms(), bad in prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY)]) {
         let a = check_expiry(Some(&date(exp)), now, ClockSkew::from_ms(bad)).is_ok();
         let b = check_expiry(Some(&date(exp)), now, ClockSkew::from_ms(5000.0)).is_ok();
         prop_assert_eq!(a, b);
@@ -289,6 +291,7 @@ proptest! {
             Just(f64::INFINITY),
             (0u32..10).prop_map(|s| f64::from(s) * 1000.0),
             (0u32..30_000).prop_map(f64::from),
+            (0u32..10_000).prop_map(|s| -f64::from(s)),
         ],
     ) {
         let now_ms = NOW_MS + now_off;
