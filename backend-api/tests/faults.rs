@@ -480,3 +480,226 @@ async fn redirects_are_not_followed() {
         "the secret key must not follow a redirect"
     );
 }
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried() {
+    let srv = Scripted::start(vec![Reply::Close, reply(200, &[], TOKEN_JSON)]).await;
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    let t = api.m2m_tokens().verify("mt_x", None).await.unwrap();
+    assert_eq!(t.id, "mt_0123456789abcdef0123456789abcdef");
+    assert_eq!(srv.count(), 2);
+
+    // Without retries the connection error is a Network error, not a panic or a decode error.
+    let srv = Scripted::start(vec![Reply::Close]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = api.m2m_tokens().verify("mt_x", None).await.unwrap_err();
+    assert!(matches!(err, ApiError::Network { .. }), "{err:?}");
+    assert_eq!(err.machine_token_code(), ErrorCode::UnexpectedError);
+    assert_eq!(srv.count(), 1);
+}
+
+#[tokio::test]
+async fn a_caller_supplied_http_client_is_used() {
+    let srv = Scripted::start(vec![reply(200, &[], TOKEN_JSON)]).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-from-my-client", "yes".parse().unwrap());
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .http_client(client)
+        .build()
+        .unwrap();
+    api.m2m_tokens().verify("mt_x", None).await.unwrap();
+    let seen = &srv.requests()[0];
+    assert_eq!(seen.header("x-from-my-client"), Some("yes"));
+    // The SDK's own headers are still sent.
+    assert_eq!(seen.header("clerk-api-version"), Some(API_VERSION));
+    assert_eq!(
+        seen.header("authorization"),
+        Some("Bearer sk_test_instance")
+    );
+}
+
+const MACHINE_JSON: &str = r#"{"object":"machine","id":"mch_1","name":"m","instance_id":"ins_1","created_at":1,"updated_at":1,"default_token_ttl":3600,"scoped_machines":[],"secret_key":"ak_new"}"#;
+const SECRET_JSON: &str = r#"{"object":"machine_secret_key","secret":"ak_new"}"#;
+const SCOPE_JSON: &str = r#"{"object":"machine_scope","from_machine_id":"mch_1","to_machine_id":"mch_2","created_at":1}"#;
+
+/// Every endpoint, each call's method, path, body, `Authorization`, `Clerk-API-Version` and
+/// `User-Agent`, as the scripted server received them.
+#[tokio::test]
+async fn every_endpoint_sends_the_version_header_and_the_right_bearer() {
+    use clerk_backend_api::{
+        CreateMachineParams, Expiration, ListMachinesParams, TokenFormat, UpdateMachineParams,
+    };
+    let script = vec![
+        reply(201, &[], TOKEN_JSON), // create, client key
+        reply(201, &[], TOKEN_JSON), // create, per-call key
+        reply(200, &[], r#"{"m2m_tokens":[],"total_count":0}"#), // list, per-call key
+        reply(200, &[], TOKEN_JSON), // revoke
+        reply(200, &[], TOKEN_JSON), // verify
+        reply(200, &[], r#"{"data":[],"total_count":0}"#), // machines.list
+        reply(200, &[], MACHINE_JSON), // machines.create
+        reply(200, &[], MACHINE_JSON), // machines.get
+        reply(200, &[], MACHINE_JSON), // machines.update
+        reply(
+            200,
+            &[],
+            r#"{"object":"machine","id":"mch_1","deleted":true}"#,
+        ), // delete
+        reply(200, &[], SECRET_JSON), // secret_key
+        reply(200, &[], SECRET_JSON), // rotate_secret_key
+        reply(200, &[], SCOPE_JSON), // add_scope
+        reply(200, &[], SCOPE_JSON), // remove_scope
+        reply(
+            200,
+            &[],
+            r#"{"keys":[{"kty":"RSA","kid":"ins_1","n":"AQAB","e":"AQAB"}]}"#,
+        ), // jwks
+        reply(200, &[], r#"{"object":"api_key","id":"ak_1"}"#), // verify_api_key
+        reply(200, &[], r#"{"object":"oauth","id":"oat_1"}"#), // verify_oauth_token
+    ];
+    let srv = Scripted::start(script).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .machine_secret_key(ak("ak_client"))
+        .build()
+        .unwrap();
+    let m2m = api.m2m_tokens();
+    m2m.create(CreateM2MTokenParams {
+        token_format: Some(TokenFormat::Jwt),
+        seconds_until_expiration: Expiration::Never,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    m2m.create(CreateM2MTokenParams {
+        machine_secret_key: Some(ak("ak_call")),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut list = ListM2MTokensParams::new("mch_1");
+    list.machine_secret_key = Some(ak("ak_call"));
+    m2m.list(list).await.unwrap();
+    m2m.revoke("mt_1", Some("why"), None).await.unwrap();
+    m2m.verify("mt_x", None).await.unwrap();
+    let machines = api.machines();
+    machines
+        .list(ListMachinesParams {
+            limit: Some(5),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    machines
+        .create(CreateMachineParams::new("m"))
+        .await
+        .unwrap();
+    machines.get("mch_1").await.unwrap();
+    machines
+        .update(
+            "mch_1",
+            UpdateMachineParams {
+                name: Some("n".into()),
+                default_token_ttl: None,
+            },
+        )
+        .await
+        .unwrap();
+    machines.delete("mch_1").await.unwrap();
+    machines.secret_key("mch_1").await.unwrap();
+    machines.rotate_secret_key("mch_1", 60).await.unwrap();
+    machines.add_scope("mch_1", "mch_2").await.unwrap();
+    machines.remove_scope("mch_1", "mch_2").await.unwrap();
+    api.jwks().await.unwrap();
+    api.verify_api_key("ak_secret").await.unwrap();
+    api.verify_oauth_token("oat_secret").await.unwrap();
+
+    let seen = srv.requests();
+    let got: Vec<(&str, &str, &str, &str)> = seen
+        .iter()
+        .map(|s| {
+            (
+                s.method.as_str(),
+                s.target.as_str(),
+                s.header("authorization").unwrap(),
+                s.body.as_str(),
+            )
+        })
+        .collect();
+    let instance = "Bearer sk_test_instance";
+    assert_eq!(
+        got,
+        [
+            (
+                "POST",
+                "/m2m_tokens",
+                "Bearer ak_client",
+                r#"{"token_format":"jwt","seconds_until_expiration":null}"#
+            ),
+            ("POST", "/m2m_tokens", "Bearer ak_call", "{}"),
+            ("GET", "/m2m_tokens?subject=mch_1", "Bearer ak_call", ""),
+            (
+                "POST",
+                "/m2m_tokens/mt_1/revoke",
+                "Bearer ak_client",
+                r#"{"revocation_reason":"why"}"#
+            ),
+            (
+                "POST",
+                "/m2m_tokens/verify",
+                "Bearer ak_client",
+                r#"{"token":"mt_x"}"#
+            ),
+            ("GET", "/v1/machines?limit=5", instance, ""),
+            ("POST", "/v1/machines", instance, r#"{"name":"m"}"#),
+            ("GET", "/v1/machines/mch_1", instance, ""),
+            ("PATCH", "/v1/machines/mch_1", instance, r#"{"name":"n"}"#),
+            ("DELETE", "/v1/machines/mch_1", instance, ""),
+            ("GET", "/v1/machines/mch_1/secret_key", instance, ""),
+            (
+                "POST",
+                "/v1/machines/mch_1/secret_key/rotate",
+                instance,
+                r#"{"previous_token_ttl":60}"#
+            ),
+            (
+                "POST",
+                "/v1/machines/mch_1/scopes",
+                instance,
+                r#"{"to_machine_id":"mch_2"}"#
+            ),
+            ("DELETE", "/v1/machines/mch_1/scopes/mch_2", instance, ""),
+            ("GET", "/v1/jwks", instance, ""),
+            (
+                "POST",
+                "/api_keys/verify",
+                instance,
+                r#"{"secret":"ak_secret"}"#
+            ),
+            (
+                "POST",
+                "/oauth_applications/access_tokens/verify",
+                instance,
+                r#"{"access_token":"oat_secret"}"#
+            ),
+        ]
+    );
+    let agent = format!("clerk-m2m-rust/{}", env!("CARGO_PKG_VERSION"));
+    for s in &seen {
+        assert_eq!(
+            s.header("clerk-api-version"),
+            Some(API_VERSION),
+            "{}",
+            s.target
+        );
+        assert_eq!(s.header("user-agent"), Some(agent.as_str()), "{}", s.target);
+    }
+}

@@ -308,3 +308,75 @@ async fn a_500_from_the_emulator_is_retried() {
         "create is not retried"
     );
 }
+
+#[tokio::test]
+async fn list_selects_expired_tokens_and_revoked_ones_separately() {
+    let emu = common::emulator().await;
+    let m = emu.create_machine("worker", &[]);
+    let api = common::builder(&emu.api_url())
+        .machine_secret_key(m.secret_key.clone())
+        .build()
+        .unwrap();
+    let short = api
+        .m2m_tokens()
+        .create(CreateM2MTokenParams {
+            seconds_until_expiration: Expiration::Seconds(30),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let long = api
+        .m2m_tokens()
+        .create(CreateM2MTokenParams::default())
+        .await
+        .unwrap();
+    emu.advance_time(std::time::Duration::from_secs(31));
+    let mut p = ListM2MTokensParams::new(&m.id);
+    p.expired = Some(true);
+    let expired = api.m2m_tokens().list(p).await.unwrap();
+    assert_eq!(expired.total_count, 1);
+    assert_eq!(expired.m2m_tokens[0].id, short.id);
+    assert!(expired.m2m_tokens[0].expired);
+    let mut p = ListM2MTokensParams::new(&m.id);
+    p.expired = Some(false);
+    p.revoked = Some(false);
+    let live = api.m2m_tokens().list(p).await.unwrap();
+    assert_eq!(live.total_count, 1);
+    assert_eq!(live.m2m_tokens[0].id, long.id);
+    // An expired opaque token no longer verifies (404, token-invalid).
+    let err = common::instance_client(&emu)
+        .m2m_tokens()
+        .verify(short.token.as_deref().unwrap(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.machine_token_code(), ErrorCode::TokenInvalid);
+}
+
+#[tokio::test]
+async fn an_emulator_that_never_answers_times_out_and_is_retried() {
+    let emu = common::emulator().await;
+    emu.faults()
+        .set(Endpoint::VerifyM2MToken, clerk_bapi_emulator::Fault::hang());
+    let api = common::builder(&emu.api_url())
+        .secret_key(emu.secret_key())
+        .timeout(std::time::Duration::from_millis(100))
+        .retry(common::fast_retry().with_max_attempts(2))
+        .build()
+        .unwrap();
+    let err = api
+        .m2m_tokens()
+        .verify("mt_00000000000000000000000000000000", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Timeout { .. }), "{err:?}");
+    assert_eq!(err.machine_token_code(), ErrorCode::UnexpectedError);
+    assert_eq!(emu.counters().get(Endpoint::VerifyM2MToken), 2);
+    // Once the fault is gone the same client works.
+    emu.faults().clear_all();
+    let err = api
+        .m2m_tokens()
+        .verify("mt_00000000000000000000000000000000", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}

@@ -192,3 +192,47 @@ async fn machines_need_the_instance_key() {
     assert_eq!(err.status(), Some(401));
     assert!(err.has_code("clerk_key_invalid"));
 }
+
+#[tokio::test]
+async fn a_rotated_secret_key_keeps_working_for_the_grace_period() {
+    let emu = common::emulator().await;
+    let api = common::instance_client(&emu);
+    let m = emu.create_machine("worker", &[]);
+    let rotated = api.machines().rotate_secret_key(&m.id, 60).await.unwrap();
+    assert_ne!(rotated.secret, m.secret_key);
+    assert!(!format!("{rotated:?}").contains(rotated.secret.expose_secret()));
+    let old = common::builder(&emu.api_url())
+        .machine_secret_key(m.secret_key.clone())
+        .build()
+        .unwrap();
+    let new = common::builder(&emu.api_url())
+        .machine_secret_key(rotated.secret.clone())
+        .build()
+        .unwrap();
+    // Both keys work during the grace period...
+    old.m2m_tokens()
+        .create(CreateM2MTokenParams::default())
+        .await
+        .unwrap();
+    new.m2m_tokens()
+        .create(CreateM2MTokenParams::default())
+        .await
+        .unwrap();
+    // ...then only the new one.
+    emu.advance_time(std::time::Duration::from_secs(60));
+    let err = old
+        .m2m_tokens()
+        .create(CreateM2MTokenParams::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    assert!(err.has_code("machine_secret_key_invalid"));
+    new.m2m_tokens()
+        .create(CreateM2MTokenParams::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        api.machines().secret_key(&m.id).await.unwrap().secret,
+        rotated.secret
+    );
+}

@@ -1,6 +1,7 @@
 //! [`MachineAuthBuilder`]: every option of a [`MachineAuth`], validated once at `build()`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use clerk_backend_api::{BackendApi, RetryPolicy};
@@ -75,8 +76,8 @@ impl MachineAuthBuilder {
         self
     }
 
-    /// Allowed clock skew for `exp`/`nbf`/`iat`, in ms (default 5000; non-finite or negative
-    /// values fall back to 5000).
+    /// Allowed clock skew for `exp`/`nbf`/`iat`, in ms (default 5000; a non-finite value falls
+    /// back to 5000, a negative one narrows the window as in the reference).
     pub fn clock_skew_ms(mut self, ms: f64) -> Self {
         self.clock_skew_ms = Some(ms);
         self
@@ -164,7 +165,13 @@ impl MachineAuthBuilder {
     }
 
     /// Validates the options and builds the [`MachineAuth`]: parses the PEM key, builds the
-    /// Backend API client and the one JWKS cache of this value.
+    /// Backend API client and finds the JWKS cache.
+    ///
+    /// There is one JWKS cache per (API URL, secret key) in the process: every `MachineAuth`
+    /// built with the same pair (and no PEM key or custom resolver) shares the keys fetched by
+    /// the first one still alive, and a different secret key or URL never sees them (the
+    /// reference scopes its cache the same way). Fetches of a shared cache use the Backend API
+    /// client (timeout, retries) of the `MachineAuth` that created it.
     ///
     /// # Errors
     /// No credential at all; a secret key missing for the accepted token types; a PEM key that
@@ -213,12 +220,8 @@ impl MachineAuthBuilder {
                 (r, KeySource::Custom)
             } else if let Some(pem) = self.jwt_key.as_deref() {
                 (Arc::new(PemKeyResolver::new(pem)?), KeySource::Pem)
-            } else if self.secret_key.is_some() {
-                // One JWKS cache per (api_url, secret key): this MachineAuth value owns it.
-                (
-                    Arc::new(RemoteJwksResolver::new(api.clone())),
-                    KeySource::Jwks,
-                )
+            } else if let Some(sk) = &self.secret_key {
+                (shared_jwks_cache(&api, sk), KeySource::Jwks)
             } else {
                 (Arc::new(NoKeyResolver), KeySource::None)
             };
@@ -254,5 +257,83 @@ impl MachineAuthBuilder {
                 expected_machine: self.expected_machine,
             }),
         })
+    }
+}
+
+/// The live JWKS caches of the process, by (API URL as configured, secret key). Weak: a cache
+/// lives as long as some `MachineAuth` uses it.
+type JwksCache = RemoteJwksResolver<BackendApi>;
+type JwksCaches = HashMap<(String, SecretKey), Weak<JwksCache>>;
+static JWKS_CACHES: LazyLock<Mutex<JwksCaches>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The JWKS cache of (`api.api_url()`, `secret_key`): the live one if there is one, else a new
+/// one fetching through `api`.
+fn shared_jwks_cache(api: &BackendApi, secret_key: &SecretKey) -> Arc<dyn KeyResolver> {
+    let mut caches = JWKS_CACHES.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = (api.api_url().to_owned(), secret_key.clone());
+    if let Some(live) = caches.get(&key).and_then(Weak::upgrade) {
+        return live;
+    }
+    // Forget the caches nobody uses any more, then register the new one.
+    caches.retain(|_, weak| weak.strong_count() > 0);
+    let cache = Arc::new(RemoteJwksResolver::new(api.clone()));
+    caches.insert(key, Arc::downgrade(&cache));
+    cache
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn cache(url: &str, sk: &str) -> Arc<dyn KeyResolver> {
+        let sk = SecretKey::new(sk).unwrap();
+        let api = BackendApi::builder()
+            .api_url(url)
+            .secret_key(sk.clone())
+            .build()
+            .unwrap();
+        shared_jwks_cache(&api, &sk)
+    }
+
+    #[test]
+    fn one_jwks_cache_per_api_url_and_secret_key() {
+        let a = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
+        let a2 = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
+        let other_key = cache("http://127.0.0.1:9/one", "sk_test_registry_b");
+        let other_url = cache("http://127.0.0.1:9/two", "sk_test_registry_a");
+        assert!(Arc::ptr_eq(&a, &a2));
+        assert!(!Arc::ptr_eq(&a, &other_key));
+        assert!(!Arc::ptr_eq(&a, &other_url));
+        // Once nobody uses it, it is forgotten: the next build starts a new cache.
+        let weak = Arc::downgrade(&a);
+        drop((a, a2));
+        assert!(weak.upgrade().is_none());
+        let fresh = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
+        let again = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
+        assert!(Arc::ptr_eq(&fresh, &again));
+    }
+
+    #[test]
+    fn machine_auth_values_built_alike_use_the_registry() {
+        let sk = SecretKey::new("sk_test_registry_c").unwrap();
+        let build = || {
+            MachineAuth::builder()
+                .api_url("http://127.0.0.1:9/three")
+                .secret_key(sk.clone())
+                .build()
+                .unwrap()
+        };
+        let (a, b) = (build(), build());
+        let api = BackendApi::builder()
+            .api_url("http://127.0.0.1:9/three")
+            .build()
+            .unwrap();
+        // While the values are alive, the registry hands out the cache they use...
+        let c = shared_jwks_cache(&api, &sk);
+        assert!(Arc::strong_count(&c) > 1);
+        drop((a, b));
+        // ...and only that one holds it afterwards.
+        assert_eq!(Arc::strong_count(&c), 1);
     }
 }

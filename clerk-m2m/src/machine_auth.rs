@@ -17,7 +17,9 @@ use crate::{Error, MachineAuthBuilder, VerifiedToken};
 /// Creates and verifies Clerk machine tokens with one configuration.
 ///
 /// Cheap to clone (an `Arc` inside) and `Send + Sync`: build it once and share it across tasks.
-/// It owns one JWKS cache (per Backend API URL and secret key), so clones share fetched keys.
+/// Its JWKS cache is the process's one for its Backend API URL and secret key: clones, and
+/// other values built with the same URL and key, share the fetched keys; no other instance's
+/// keys are ever in it.
 ///
 /// ```rust
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), clerk_m2m::Error> {

@@ -368,8 +368,17 @@ async fn serve_prints_one_json_line_and_runs_until_killed() {
             .unwrap()
             .contains("BEGIN PUBLIC KEY")
     );
+    assert_eq!(
+        keys(&info),
+        ["api_url", "jwt_public_key_pem", "machines", "secret_key"]
+    );
     let machines = info["machines"].as_array().unwrap();
     assert_eq!(machines.len(), 2);
+    for m in machines {
+        assert_eq!(keys(m), ["id", "scoped_machines", "secret_key"]);
+        assert!(m["id"].as_str().unwrap().starts_with("mch_"));
+        assert!(m["secret_key"].as_str().unwrap().starts_with("ak_"));
+    }
     let (a, b) = (&machines[0], &machines[1]);
     assert_eq!(a["scoped_machines"][0], b["id"]);
     assert_eq!(b["scoped_machines"][0], a["id"]);
@@ -408,4 +417,172 @@ async fn demo_runs_every_step_and_exits_zero() {
     assert!(o.stdout.contains("summary: all"), "{}", o.stdout);
     assert!(o.stdout.contains("JWKS fetched 1 time(s)"), "{}", o.stdout);
     assert!(!o.stdout.contains("FAIL"));
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+#[tokio::test]
+async fn verify_json_lines_have_exactly_the_documented_shape() {
+    let w = World::new().await;
+    let url = w.emu.api_url();
+    let sk = w.emu.secret_key().expose_secret().to_owned();
+    let mk = w.api.secret_key.expose_secret().to_owned();
+    let env = [
+        ("CLERK_API_URL", url.as_str()),
+        ("CLERK_SECRET_KEY", sk.as_str()),
+        ("CLERK_MACHINE_SECRET_KEY", mk.as_str()),
+    ];
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    let opaque = w.emu.create_m2m_token(&w.worker.id).unwrap();
+    let input = format!("{jwt}\n{opaque}\nmt_00000000000000000000000000000000\nnonsense\n");
+    let o = run(&["verify", "-", "--json"], &env, Some(&input)).await;
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let lines = json_lines(&o.stdout);
+    assert_eq!(lines.len(), 4);
+
+    // {"ok": true, "token_type": "m2m_token", "token": {…the M2MToken wire fields…}}
+    let wire = [
+        "claims",
+        "created_at",
+        "expiration",
+        "expired",
+        "id",
+        "last_used_at",
+        "object",
+        "revocation_reason",
+        "revoked",
+        "scopes",
+        "subject",
+        "updated_at",
+    ];
+    for ok in &lines[..2] {
+        assert_eq!(keys(ok), ["ok", "token", "token_type"], "{ok}");
+        assert_eq!(ok["ok"], true);
+        assert_eq!(ok["token_type"], "m2m_token");
+        assert_eq!(keys(&ok["token"]), wire, "{ok}");
+        assert_eq!(ok["token"]["object"], "machine_to_machine_token");
+        assert_eq!(ok["token"]["subject"], w.worker.id.as_str());
+    }
+    assert!(
+        !o.stdout.contains(&opaque) && !o.stdout.contains(&jwt),
+        "the raw tokens are not echoed"
+    );
+
+    // {"ok": false, "token_type": … or null, "code": …, "reason": … or null, "message": …}
+    for bad in &lines[2..] {
+        assert_eq!(
+            keys(bad),
+            ["code", "message", "ok", "reason", "token_type"],
+            "{bad}"
+        );
+        assert_eq!(bad["ok"], false);
+    }
+    assert_eq!(lines[2]["token_type"], "m2m_token");
+    assert_eq!(lines[2]["code"], "token-invalid");
+    assert_eq!(lines[2]["reason"], "token-invalid");
+    assert_eq!(lines[2]["message"], "Machine token not found");
+    assert_eq!(lines[3]["token_type"], Value::Null);
+    assert_eq!(lines[3]["code"], "token-invalid");
+    assert_eq!(lines[3]["message"], "Unknown machine token type");
+}
+
+#[tokio::test]
+async fn verify_stdin_prints_in_input_order_when_later_tokens_finish_first() {
+    use clerk_m2m::emulator::{Endpoint, Fault};
+    let w = World::new().await;
+    let url = w.emu.api_url();
+    let sk = w.emu.secret_key().expose_secret().to_owned();
+    let env = [
+        ("CLERK_API_URL", url.as_str()),
+        ("CLERK_SECRET_KEY", sk.as_str()),
+    ];
+    // Opaque tokens wait on the (slowed) Backend API; JWTs and junk are answered at once, so
+    // later lines finish before earlier ones.
+    w.emu.faults().set(
+        Endpoint::VerifyM2MToken,
+        Fault::latency(std::time::Duration::from_millis(300)),
+    );
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    let expired = w
+        .emu
+        .mint_jwt(MintSpec::for_machine(&w.worker.id).expired());
+    let opaque = w.emu.create_m2m_token(&w.worker.id).unwrap();
+    let input = [
+        opaque.as_str(),
+        jwt.as_str(),
+        "mt_00000000000000000000000000000000",
+        "junk",
+        expired.as_str(),
+        opaque.as_str(),
+        jwt.as_str(),
+    ]
+    .join("\n");
+    let o = run(&["verify", "--json"], &env, Some(&input)).await;
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let lines = json_lines(&o.stdout);
+    let got: Vec<(bool, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["ok"].as_bool().unwrap(),
+                l["message"]
+                    .as_str()
+                    .or_else(|| l["token"]["id"].as_str())
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let opaque_id = lines[0]["token"]["id"].as_str().unwrap();
+    let jwt_id = lines[1]["token"]["id"].as_str().unwrap();
+    assert_ne!(opaque_id, jwt_id);
+    assert_eq!(
+        got,
+        [
+            (true, opaque_id),
+            (true, jwt_id),
+            (false, "Machine token not found"),
+            (false, "Unknown machine token type"),
+            (false, got[4].1),
+            (true, opaque_id),
+            (true, jwt_id),
+        ]
+    );
+    assert!(got[4].1.starts_with("JWT is expired."), "{}", got[4].1);
+    assert_eq!(
+        w.emu.counters().get(Endpoint::VerifyM2MToken),
+        3,
+        "the three opaque lines"
+    );
+}
+
+#[tokio::test]
+async fn verify_at_a_time_before_the_token_was_issued_rejects_it() {
+    let w = World::new().await;
+    let pem = w.emu.jwt_public_key_pem();
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    let env = [("CLERK_JWT_KEY", pem.as_str())];
+    let now = w.emu.now_ms() / 1000;
+    let o = run(
+        &["verify", &jwt, "--json", "--at", &now.to_string()],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    let earlier = (now - 3600).to_string();
+    let o = run(&["verify", &jwt, "--json", "--at", &earlier], &env, None).await;
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    let r = &json_lines(&o.stdout)[0];
+    assert_eq!(r["code"], "token-verification-failed");
+    assert!(
+        ["token-not-active-yet", "token-iat-in-the-future"]
+            .contains(&r["reason"].as_str().unwrap()),
+        "{r}"
+    );
+    let o = run(&["verify", &jwt, "--at", "not-a-number"], &env, None).await;
+    assert_eq!(o.code, 2, "a bad --at is a usage error");
 }

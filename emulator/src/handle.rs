@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::error::EmulatorError;
 use crate::faults::{Counters, Faults};
 use crate::ids;
-use crate::keys::SigningKey;
+use crate::keys::{self, SigningKey};
 use crate::mint::{self, KeyChoice, MintSpec};
 use crate::server::{self, App, Shared};
 use crate::state::{Created, MachineView, State};
@@ -35,7 +35,12 @@ pub struct Emulator;
 
 impl Emulator {
     /// Start on `127.0.0.1` with a port chosen by the operating system, on the current tokio
-    /// runtime. Generates the instance secret key and an RSA-2048 signing key (0.1 to 1 s of CPU).
+    /// runtime, with a fresh instance secret key and instance id.
+    ///
+    /// Starting is instant: the RSA-2048 signing key material is shared by every emulator of the
+    /// process (each publishes it under its own fresh `kid`) and generated once, when it is
+    /// first needed (0.1 to 1 s of CPU). A test that needs a key no other emulator has uses
+    /// [`EmulatorBuilder::fresh_signing_key`].
     pub async fn start() -> Result<EmulatorHandle, EmulatorError> {
         Self::builder().start().await
     }
@@ -64,7 +69,19 @@ impl Emulator {
 pub struct EmulatorBuilder {
     addr: Option<SocketAddr>,
     secret_key: Option<String>,
-    signing_key_pem: Option<String>,
+    signing_key: KeyOrigin,
+}
+
+/// Where an emulator's signing keys come from.
+#[derive(Clone, Default)]
+enum KeyOrigin {
+    /// The process-wide shared key material (rotations too), generated on first use.
+    #[default]
+    Shared,
+    /// A key generated for this emulator at start (rotations too).
+    Fresh,
+    /// This private key PEM (rotations from the shared pool).
+    Pem(String),
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -74,8 +91,12 @@ impl std::fmt::Debug for EmulatorBuilder {
             .field("addr", &self.addr)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field(
-                "signing_key_pem",
-                &self.signing_key_pem.as_ref().map(|_| "***"),
+                "signing_key",
+                &match self.signing_key {
+                    KeyOrigin::Shared => "shared",
+                    KeyOrigin::Fresh => "fresh",
+                    KeyOrigin::Pem(_) => "pem ***",
+                },
             )
             .finish()
     }
@@ -96,17 +117,41 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Sign with this RSA private key (PKCS#8 or PKCS#1 PEM, 2048 bits or more) instead of
-    /// generating one. Starting is then instant: share one key (see
-    /// [`generate_signing_key_pem`]) across the emulators of a test suite that does not compare
-    /// instances. The kid is still fresh for each emulator.
+    /// Sign with this RSA private key (PKCS#8 or PKCS#1 PEM, 2048 bits or more) instead of the
+    /// process's shared key, e.g. one from [`generate_signing_key_pem`] or a key your other
+    /// tests know. The kid is still fresh for each emulator. Key rotations take keys from the
+    /// process's shared pool. Replaces [`fresh_signing_key`](Self::fresh_signing_key).
     #[must_use]
     pub fn signing_key_pem(mut self, pem: impl Into<String>) -> Self {
-        self.signing_key_pem = Some(pem.into());
+        self.signing_key = KeyOrigin::Pem(pem.into());
         self
     }
 
-    /// Bind, generate the keys and start serving on the current tokio runtime.
+    /// Generate a signing key for this emulator alone at start (0.1 to 1 s of CPU), and fresh
+    /// keys again on every [`rotate_signing_key`](EmulatorHandle::rotate_signing_key), instead
+    /// of sharing the process's key material. For tests that need two emulators whose keys
+    /// differ, e.g. that a token of one instance does not verify with the other's PEM public
+    /// key. Replaces [`signing_key_pem`](Self::signing_key_pem).
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use clerk_bapi_emulator::Emulator;
+    /// let shared = Emulator::start().await.unwrap();
+    /// let also_shared = Emulator::start().await.unwrap();
+    /// let own = Emulator::builder().fresh_signing_key().start().await.unwrap();
+    /// assert_eq!(shared.jwt_public_key_pem(), also_shared.jwt_public_key_pem());
+    /// assert_ne!(shared.kid(), also_shared.kid());
+    /// assert_ne!(shared.jwt_public_key_pem(), own.jwt_public_key_pem());
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn fresh_signing_key(mut self) -> Self {
+        self.signing_key = KeyOrigin::Fresh;
+        self
+    }
+
+    /// Bind and start serving on the current tokio runtime (generating a key first only with
+    /// [`fresh_signing_key`](Self::fresh_signing_key)).
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         let addr = self
             .addr
@@ -115,9 +160,11 @@ impl EmulatorBuilder {
         let secret_key = SecretKey::new(secret.clone()).map_err(|_| EmulatorError::SecretKey)?;
         let placeholder_key =
             MachineSecretKey::new("ak_unusable").map_err(|_| EmulatorError::SecretKey)?;
-        let key = match &self.signing_key_pem {
-            Some(pem) => SigningKey::from_pem(pem)?,
-            None => generate_key().await?,
+        let fresh_keys = matches!(self.signing_key, KeyOrigin::Fresh);
+        let key = match &self.signing_key {
+            KeyOrigin::Shared => SigningKey::pooled(0),
+            KeyOrigin::Fresh => generate_key().await?,
+            KeyOrigin::Pem(pem) => SigningKey::from_pem(pem)?,
         };
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -152,7 +199,7 @@ impl EmulatorBuilder {
                 secret_key,
                 shutdown_tx,
                 task: Mutex::new(Some(task)),
-                foreign_key: OnceLock::new(),
+                fresh_keys,
                 placeholder_key,
             }),
         })
@@ -167,7 +214,7 @@ impl EmulatorBuilder {
 /// assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
 /// ```
 pub fn generate_signing_key_pem() -> Result<String, EmulatorError> {
-    SigningKey::generate_pem()
+    keys::generate_pem()
 }
 
 /// RSA key generation is CPU-bound; keep it off the async worker.
@@ -186,7 +233,8 @@ struct Inner {
     secret_key: SecretKey,
     shutdown_tx: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<()>>>,
-    foreign_key: OnceLock<Result<Arc<SigningKey>, String>>,
+    /// Generate a fresh key on every rotation instead of taking the next shared one.
+    fresh_keys: bool,
     placeholder_key: MachineSecretKey,
 }
 
@@ -298,9 +346,20 @@ impl EmulatorHandle {
         self.app().lock().instance_id.clone()
     }
 
-    /// The current signing key's public key as SPKI PEM.
+    /// The current signing key's public key as SPKI PEM. The first call of a process that
+    /// needs the shared key material generates it (see [`Emulator::start`]); a failure to do so
+    /// is logged and gives an empty string (see [`EmulatorHandle::try_jwt_public_key_pem`]).
     pub fn jwt_public_key_pem(&self) -> String {
-        self.app().lock().keys.current().public_pem().to_owned()
+        self.try_jwt_public_key_pem().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the signing key is not available");
+            String::new()
+        })
+    }
+
+    /// As [`EmulatorHandle::jwt_public_key_pem`], reporting a failure to generate the key.
+    pub fn try_jwt_public_key_pem(&self) -> Result<String, EmulatorError> {
+        let key = self.app().lock().keys.current().clone();
+        key.public_pem().map(str::to_owned)
     }
 
     /// The current signing key's `kid` (`ins_...`).
@@ -313,9 +372,14 @@ impl EmulatorHandle {
         self.app().lock().keys.kids()
     }
 
-    /// The JWKS exactly as `GET /v1/jwks` serves it.
+    /// The JWKS exactly as `GET /v1/jwks` serves it (`{"keys": []}`, logged, if the key
+    /// material could not be generated).
     pub fn jwks(&self) -> Value {
-        self.app().lock().keys.jwks()
+        let keys = self.app().lock().keys.keys();
+        keys::jwks_of(&keys).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the signing keys are not available");
+            json!({ "keys": [] })
+        })
     }
 
     /// Create a machine scoped to `scoped_machines`. Ids the emulator does not know are skipped
@@ -474,22 +538,18 @@ impl EmulatorHandle {
         };
         let key = match spec.key {
             KeyChoice::Current => key,
-            KeyChoice::Foreign => self.foreign_key()?,
+            KeyChoice::Foreign => SigningKey::foreign(key.kid()),
         };
         mint::sign_compact(&key, spec.algorithm, &header, &claims)
     }
 
-    fn foreign_key(&self) -> Result<Arc<SigningKey>, EmulatorError> {
-        self.inner
-            .foreign_key
-            .get_or_init(|| SigningKey::generate().map_err(|e| e.to_string()))
-            .clone()
-            .map_err(|detail| EmulatorError::Crypto { detail })
-    }
-
-    /// Generate a new signing key and make it the signer; the old key stays in the JWKS until
+    /// Make a new signing key (with a new `kid`) the signer; the old key stays in the JWKS until
     /// [`EmulatorHandle::drop_old_signing_keys`]. Returns the new `kid` (the current one if key
-    /// generation failed, which is logged). Takes about 100 ms.
+    /// generation failed, which is logged).
+    ///
+    /// The new key material is the next one of the process's shared pool, never one this
+    /// emulator used before (generated on first use, then shared by the emulators that rotate as
+    /// often); with [`EmulatorBuilder::fresh_signing_key`] it is generated now (0.1 to 1 s).
     pub fn rotate_signing_key(&self) -> String {
         self.try_rotate_signing_key().unwrap_or_else(|e| {
             tracing::error!(error = %e, "rotating the signing key failed");
@@ -499,9 +559,16 @@ impl EmulatorHandle {
 
     /// As [`EmulatorHandle::rotate_signing_key`], reporting a failure.
     pub fn try_rotate_signing_key(&self) -> Result<String, EmulatorError> {
-        let key = SigningKey::generate()?;
+        if self.inner.fresh_keys {
+            let key = SigningKey::generate()?;
+            let kid = key.kid().to_owned();
+            self.app().lock().keys.rotate(key);
+            return Ok(kid);
+        }
+        let mut st = self.app().lock();
+        let key = SigningKey::pooled(st.keys.next_pool_index());
         let kid = key.kid().to_owned();
-        self.app().lock().keys.rotate(key);
+        st.keys.rotate(key);
         Ok(kid)
     }
 

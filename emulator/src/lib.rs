@@ -25,9 +25,11 @@
 //! # }
 //! ```
 //!
-//! Starting generates an RSA-2048 key (0.1 to 1 s of CPU). A test suite that starts many
-//! emulators can share one key: [`EmulatorBuilder::signing_key_pem`] with
-//! [`generate_signing_key_pem`].
+//! Starting is instant. Every emulator has its own instance secret key, instance id, `kid`,
+//! machines, tokens and secrets, but the RSA-2048 key material is shared by the emulators of a
+//! process and generated once, when first needed (0.1 to 1 s of CPU). A test that needs signing
+//! keys no other emulator has asks for them with [`EmulatorBuilder::fresh_signing_key`]; a
+//! known key is set with [`EmulatorBuilder::signing_key_pem`].
 
 #![forbid(unsafe_code)]
 

@@ -19,8 +19,8 @@ use tokio::sync::watch;
 
 use crate::api_error::ApiError;
 use crate::faults::{Counters, Endpoint, FaultKind, Faults};
-use crate::mint;
 use crate::state::{Caller, Created, State as Instance, parse_body};
+use crate::{keys, mint};
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -116,7 +116,17 @@ fn query_of(
 
 async fn jwks(State(app): State<App>, headers: HeaderMap) -> Reply {
     instance_key(&app, &headers)?;
-    ok(app.lock().keys.jwks())
+    let keys = app.lock().keys.keys();
+    // The shared key material may not exist yet: generate it off the async workers, and
+    // outside the state lock.
+    let jwks = match keys::ensure_ready(keys.clone()).await {
+        Ok(()) => keys::jwks_of(&keys),
+        Err(e) => Err(e),
+    };
+    jwks.map(|v| (StatusCode::OK, Json(v))).map_err(|e| {
+        tracing::error!(error = %e, "the signing keys are not available");
+        ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR)
+    })
 }
 
 async fn create_token(
@@ -143,11 +153,14 @@ async fn create_token(
             claims,
             mut response,
         } => {
-            let jwt = mint::sign_compact(&key, crate::tt::Algorithm::RS256, &header, &claims)
-                .map_err(|e| {
-                    tracing::error!(error = %e, "signing an M2M JWT failed");
-                    ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR)
-                })?;
+            let signed = match keys::ensure_ready(vec![key.clone()]).await {
+                Ok(()) => mint::sign_compact(&key, crate::tt::Algorithm::RS256, &header, &claims),
+                Err(e) => Err(e),
+            };
+            let jwt = signed.map_err(|e| {
+                tracing::error!(error = %e, "signing an M2M JWT failed");
+                ApiError::injected(StatusCode::INTERNAL_SERVER_ERROR)
+            })?;
             response["token"] = Value::String(jwt);
             response
         }

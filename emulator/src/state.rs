@@ -942,9 +942,11 @@ mod tests {
     }
 
     fn state() -> State {
-        static KEY: std::sync::OnceLock<Arc<SigningKey>> = std::sync::OnceLock::new();
-        let key = KEY.get_or_init(|| SigningKey::generate().unwrap()).clone();
-        State::new("sk_test_x".into(), "http://127.0.0.1:1".into(), key)
+        State::new(
+            "sk_test_x".into(),
+            "http://127.0.0.1:1".into(),
+            SigningKey::pooled(0),
+        )
     }
 
     #[test]

@@ -6,7 +6,8 @@ mod common;
 use clerk_bapi_emulator::{Endpoint, Fault};
 use common::{Api, sk};
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 #[tokio::test]
 async fn status_faults_hit_n_times_then_stop() {
@@ -73,16 +74,25 @@ async fn error_rate_applies_to_a_fraction() {
     assert_eq!(emu.counters().failures(Endpoint::ListMachines), failed);
 }
 
-#[tokio::test]
+// Paused tokio time: the added latency passes on the runtime's clock, not the wall clock, so
+// the test is instant and exact.
+#[tokio::test(start_paused = true)]
 async fn latency_delays_the_answer() {
     let emu = common::start().await;
     let api = Api::new(&emu);
     emu.faults()
-        .set(Endpoint::Jwks, Fault::latency(Duration::from_millis(150)));
+        .set(Endpoint::Jwks, Fault::latency(Duration::from_secs(30)));
     let start = Instant::now();
     assert_eq!(api.get("/v1/jwks", &sk(&emu)).await.status, 200);
-    // A lower bound only: never flaky on a slow machine.
-    assert!(start.elapsed() >= Duration::from_millis(150));
+    assert!(start.elapsed() >= Duration::from_secs(30));
+    // With the latency and an error together, the error comes after the wait.
+    emu.faults().set(
+        Endpoint::Jwks,
+        Fault::status(503).with_latency(Duration::from_secs(5)),
+    );
+    let start = Instant::now();
+    assert_eq!(api.get("/v1/jwks", &sk(&emu)).await.status, 503);
+    assert!(start.elapsed() >= Duration::from_secs(5));
 }
 
 #[tokio::test]

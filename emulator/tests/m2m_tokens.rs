@@ -724,3 +724,62 @@ async fn rotated_machine_key_works_during_grace_only() {
         new_key
     );
 }
+
+#[tokio::test]
+async fn every_m2m_route_answers_with_and_without_v1() {
+    let f = Fixture::new().await;
+    let key = sk(&f.emu);
+    for prefix in ["", "/v1"] {
+        let created = f
+            .api
+            .post(
+                &format!("{prefix}/m2m_tokens"),
+                Fixture::key(&f.a),
+                json!({}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{prefix}");
+        let id = created.body["id"].as_str().unwrap();
+        let listed = f
+            .api
+            .get(&format!("{prefix}/m2m_tokens?subject={}", f.a.id), &key)
+            .await;
+        assert_eq!(listed.status, 200, "{prefix}");
+        assert!(
+            listed.body["m2m_tokens"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["id"] == id)
+        );
+        let verified = f
+            .api
+            .post(
+                &format!("{prefix}/m2m_tokens/verify"),
+                Fixture::key(&f.b),
+                json!({"token": created.body["token"]}),
+            )
+            .await;
+        assert_eq!(
+            (verified.status, verified.body["id"].as_str()),
+            (200, Some(id))
+        );
+        let revoked = f
+            .api
+            .post(&format!("{prefix}/m2m_tokens/{id}/revoke"), &key, json!({}))
+            .await;
+        assert_eq!(
+            (revoked.status, &revoked.body["revoked"]),
+            (200, &json!(true))
+        );
+    }
+    let c = f.emu.counters();
+    for ep in [
+        clerk_bapi_emulator::Endpoint::CreateM2MToken,
+        clerk_bapi_emulator::Endpoint::ListM2MTokens,
+        clerk_bapi_emulator::Endpoint::VerifyM2MToken,
+        clerk_bapi_emulator::Endpoint::RevokeM2MToken,
+    ] {
+        assert_eq!(c.get(ep), 2, "{ep:?}: both paths count as one endpoint");
+    }
+}

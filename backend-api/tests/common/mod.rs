@@ -10,16 +10,10 @@ use clerk_bapi_emulator::{Emulator, EmulatorHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// An emulator signing with a key generated once per test binary (key generation dominates
-/// start-up otherwise).
+/// An emulator with the process's shared signing key (instant to start; the key material is
+/// generated once per test binary, when first needed).
 pub async fn emulator() -> EmulatorHandle {
-    static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let pem = PEM.get_or_init(|| clerk_bapi_emulator::generate_signing_key_pem().unwrap());
-    Emulator::builder()
-        .signing_key_pem(pem.clone())
-        .start()
-        .await
-        .expect("the emulator starts")
+    Emulator::start().await.expect("the emulator starts")
 }
 
 /// Fast retries, so fault tests take milliseconds.
@@ -74,6 +68,8 @@ pub enum Reply {
     Hang,
     /// Stream this many bytes of body without a Content-Length, then close.
     Huge(usize),
+    /// Read the request, then close the connection without answering.
+    Close,
 }
 
 /// A response with a JSON (or any) body and extra headers.
@@ -188,6 +184,9 @@ async fn serve(mut stream: TcpStream, reply: Reply, log: Arc<Mutex<Vec<Seen>>>) 
     match reply {
         Reply::Raw(s) => {
             let _ = stream.write_all(s.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+        Reply::Close => {
             let _ = stream.shutdown().await;
         }
         Reply::Hang => {

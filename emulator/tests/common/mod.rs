@@ -72,15 +72,9 @@ impl Api {
     }
 }
 
-/// One signing key per test binary: starting an emulator is then instant.
+/// An emulator with the process's shared signing key (instant to start).
 pub async fn start() -> EmulatorHandle {
-    static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let pem = PEM.get_or_init(|| clerk_bapi_emulator::generate_signing_key_pem().unwrap());
-    clerk_bapi_emulator::Emulator::builder()
-        .signing_key_pem(pem.clone())
-        .start()
-        .await
-        .unwrap()
+    clerk_bapi_emulator::Emulator::start().await.unwrap()
 }
 
 pub fn sk(emu: &EmulatorHandle) -> String {
