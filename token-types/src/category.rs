@@ -67,7 +67,7 @@ impl JwtCategory {
         }
     }
 
-    fn from_str_value(s: &str) -> Option<Self> {
+    pub(crate) fn from_str_value(s: &str) -> Option<Self> {
         match s {
             JWT_CATEGORY_SESSION_TOKEN => Some(Self::Session),
             JWT_CATEGORY_JWT_TEMPLATE => Some(Self::JwtTemplate),

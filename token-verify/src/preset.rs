@@ -24,6 +24,11 @@ pub trait Preset: sealed::Sealed + Send + Sync + 'static {
     const SUBJECT_PREFIX: Option<&'static str>;
     /// Step 6: maps verified claims to the output.
     fn map(jwt: &Jwt, now_ms: i64, skew: ClockSkew) -> Result<Self::Output, VerifyError>;
+    /// Step 6 for a token the verifier decoded itself and drops afterwards: the same result as
+    /// [`map`](Self::map), moving the claims instead of copying them where the preset can.
+    fn map_owned(jwt: Jwt, now_ms: i64, skew: ClockSkew) -> Result<Self::Output, VerifyError> {
+        Self::map(&jwt, now_ms, skew)
+    }
 }
 
 /// Clerk M2M JWTs: `cat` absent or M2M (checked before any key lookup), `typ` absent or `JWT`,
@@ -53,12 +58,11 @@ impl Preset for M2m {
     const SUBJECT_PREFIX: Option<&'static str> = Some(MACHINE_ID_PREFIX);
 
     fn map(jwt: &Jwt, now_ms: i64, skew: ClockSkew) -> Result<M2MToken, VerifyError> {
-        M2MToken::from_jwt_claims(jwt.claims(), now_ms, skew.ceil_ms()).map_err(|source| {
-            VerifyError::Mapping {
-                token_type: None,
-                source,
-            }
-        })
+        M2MToken::from_jwt_claims(jwt.claims(), now_ms, skew.ceil_ms()).map_err(mapping)
+    }
+
+    fn map_owned(jwt: Jwt, now_ms: i64, skew: ClockSkew) -> Result<M2MToken, VerifyError> {
+        M2MToken::from_jwt_claims_owned(jwt.into_claims(), now_ms, skew.ceil_ms()).map_err(mapping)
     }
 }
 
@@ -69,12 +73,7 @@ impl Preset for OAuth {
     const SUBJECT_PREFIX: Option<&'static str> = None;
 
     fn map(jwt: &Jwt, now_ms: i64, skew: ClockSkew) -> Result<OAuthAccessToken, VerifyError> {
-        OAuthAccessToken::from_jwt_claims(jwt.claims(), now_ms, skew).map_err(|source| {
-            VerifyError::Mapping {
-                token_type: None,
-                source,
-            }
-        })
+        OAuthAccessToken::from_jwt_claims(jwt.claims(), now_ms, skew).map_err(mapping)
     }
 }
 
@@ -88,5 +87,18 @@ impl Preset for Session {
         Ok(SessionClaims {
             claims: jwt.claims().clone(),
         })
+    }
+
+    fn map_owned(jwt: Jwt, _now_ms: i64, _skew: ClockSkew) -> Result<SessionClaims, VerifyError> {
+        Ok(SessionClaims {
+            claims: jwt.into_claims(),
+        })
+    }
+}
+
+fn mapping(source: clerk_token_types::Error) -> VerifyError {
+    VerifyError::Mapping {
+        token_type: None,
+        source,
     }
 }

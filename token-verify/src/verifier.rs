@@ -120,7 +120,8 @@ impl<P: Preset> Verifier<P> {
         self
     }
 
-    /// The clock skew in ms: finite and non-negative (0 allowed); anything else means 5000.
+    /// The clock skew in ms, used as given when finite (a negative one narrows the window, as in
+    /// the reference); a non-finite value means the default, 5000.
     pub fn with_clock_skew_ms(self, ms: f64) -> Self {
         self.edit(|i| i.claims.clock_skew = ClockSkew::from_ms(ms))
     }
@@ -190,18 +191,30 @@ impl<P: Preset> Verifier<P> {
     pub async fn verify(&self, token: &str) -> Result<P::Output, VerifyError> {
         let jwt = steps::decode(token, &self.inner.decode)
             .map_err(|e| e.with_token_type(P::TOKEN_TYPE))?;
-        self.verify_jwt(&jwt).await
+        // The token is ours: the mapping may move its claims instead of copying them.
+        let result = match self.run(&jwt).await {
+            Ok(now_ms) => P::map_owned(jwt, now_ms, self.inner.claims.clock_skew),
+            Err(e) => Err(e),
+        };
+        result.map_err(Self::rejected)
     }
 
     /// Verifies an already decoded token (steps 2 to 6).
     pub async fn verify_jwt(&self, jwt: &Jwt) -> Result<P::Output, VerifyError> {
-        self.run(jwt).await.map_err(|e| {
-            tracing::debug!(token_type = %P::TOKEN_TYPE, reason = %e.reason(), "token rejected");
-            e.with_token_type(P::TOKEN_TYPE)
-        })
+        let result = match self.run(jwt).await {
+            Ok(now_ms) => P::map(jwt, now_ms, self.inner.claims.clock_skew),
+            Err(e) => Err(e),
+        };
+        result.map_err(Self::rejected)
     }
 
-    async fn run(&self, jwt: &Jwt) -> Result<P::Output, VerifyError> {
+    fn rejected(e: VerifyError) -> VerifyError {
+        tracing::debug!(token_type = %P::TOKEN_TYPE, reason = %e.reason(), "token rejected");
+        e.with_token_type(P::TOKEN_TYPE)
+    }
+
+    /// Steps 2 to 5 and the user checks; the time they ran at, for the mapping.
+    async fn run(&self, jwt: &Jwt) -> Result<i64, VerifyError> {
         let i = &*self.inner;
         let header = jwt.header();
         let alg = steps::header::check(header, &P::HEADER_RULES)?;
@@ -215,6 +228,6 @@ impl<P: Preset> Verifier<P> {
         for c in &i.after_claims {
             c.check(jwt, now_ms)?;
         }
-        P::map(jwt, now_ms, i.claims.clock_skew)
+        Ok(now_ms)
     }
 }

@@ -2,13 +2,13 @@
 
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::map::Entry;
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::header::string_array;
-use super::member::{MemberName, Seen, duplicate};
+use super::member::{MemberName, Seen, Shape, Shaped, duplicate};
 
 /// A claim that is present: either of the expected JSON type, or kept as it was (JSON `null` too)
 /// so the verifier can report it the way the reference does.
@@ -127,14 +127,20 @@ impl NumericDate {
     }
 }
 
-impl Serialize for NumericDate {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl NumericDate {
+    /// The value as an integer when it is one that JSON writers print without a fraction.
+    fn as_integer(self) -> Option<i64> {
         // Integral values go out as integers so `1666648250` does not become `1666648250.0`.
         const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53: exact in both f64 and i64
-        if self.0.fract() == 0.0 && self.0.abs() <= LIMIT {
-            s.serialize_i64(self.0 as i64)
-        } else {
-            s.serialize_f64(self.0)
+        (self.0.fract() == 0.0 && self.0.abs() <= LIMIT).then_some(self.0 as i64)
+    }
+}
+
+impl Serialize for NumericDate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.as_integer() {
+            Some(i) => s.serialize_i64(i),
+            None => s.serialize_f64(self.0),
         }
     }
 }
@@ -186,17 +192,31 @@ impl JwtClaims {
     /// assert_eq!(c.get("exp"), None);
     /// ```
     pub fn get(&self, name: &str) -> Option<Value> {
-        match name {
-            "iss" => self.iss.as_ref().map(ClaimValue::to_json),
-            "sub" => self.sub.as_ref().map(ClaimValue::to_json),
-            "aud" => self.aud.as_ref().map(ClaimValue::to_json),
-            "exp" => self.exp.as_ref().map(ClaimValue::to_json),
-            "nbf" => self.nbf.as_ref().map(ClaimValue::to_json),
-            "iat" => self.iat.as_ref().map(ClaimValue::to_json),
-            "jti" => self.jti.as_ref().map(ClaimValue::to_json),
-            "scopes" => self.scopes.as_ref().map(ClaimValue::to_json),
-            "azp" => self.azp.as_ref().map(ClaimValue::to_json),
-            _ => self.extra.get(name).cloned(),
+        match KNOWN.iter().position(|k| *k == name) {
+            Some(i) => self.typed_json(i),
+            None => self.extra.get(name).cloned(),
+        }
+    }
+
+    /// The typed claim `KNOWN[i]` as JSON, built directly rather than through serde.
+    fn typed_json(&self, i: usize) -> Option<Value> {
+        fn json<T: ToJson>(c: Option<&ClaimValue<T>>) -> Option<Value> {
+            c.map(|c| match c {
+                ClaimValue::Valid(t) => t.to_json(),
+                ClaimValue::Invalid(v) => v.clone(),
+            })
+        }
+        match i {
+            0 => json(self.iss.as_ref()),
+            1 => json(self.sub.as_ref()),
+            2 => json(self.aud.as_ref()),
+            3 => json(self.exp.as_ref()),
+            4 => json(self.nbf.as_ref()),
+            5 => json(self.iat.as_ref()),
+            6 => json(self.jti.as_ref()),
+            7 => json(self.scopes.as_ref()),
+            8 => json(self.azp.as_ref()),
+            _ => None,
         }
     }
 
@@ -210,14 +230,30 @@ impl JwtClaims {
     /// assert_eq!(serde_json::Value::Object(c.to_json()), serde_json::json!({"exp": 10}));
     /// ```
     pub fn to_json(&self) -> Map<String, Value> {
-        self.to_json_without(&[])
+        self.to_json_without(0)
     }
 
-    /// [`to_json`](Self::to_json) leaving out the typed claims named in `skip`.
-    pub(crate) fn to_json_without(&self, skip: &[&str]) -> Map<String, Value> {
-        let mut m = Map::with_capacity(KNOWN.len() + self.extra.len());
-        for name in KNOWN.into_iter().filter(|n| !skip.contains(n)) {
-            if let Some(v) = self.get(name) {
+    /// [`to_json`](Self::to_json) leaving out the typed claims whose bits are set in `skip`
+    /// (bit `i` is `KNOWN[i]`; see [`known_mask`]).
+    pub(crate) fn to_json_without(&self, skip: u16) -> Map<String, Value> {
+        let present = [
+            self.iss.is_some(),
+            self.sub.is_some(),
+            self.aud.is_some(),
+            self.exp.is_some(),
+            self.nbf.is_some(),
+            self.iat.is_some(),
+            self.jti.is_some(),
+            self.scopes.is_some(),
+            self.azp.is_some(),
+        ];
+        let wanted = |i: usize| present[i] && skip & (1 << i) == 0;
+        let typed = (0..KNOWN.len()).filter(|&i| wanted(i)).count();
+        let mut m = Map::with_capacity(typed + self.extra.len());
+        for (i, name) in KNOWN.into_iter().enumerate() {
+            if wanted(i)
+                && let Some(v) = self.typed_json(i)
+            {
                 m.insert(name.to_owned(), v);
             }
         }
@@ -227,6 +263,135 @@ impl JwtClaims {
             }
         }
         m
+    }
+
+    /// [`to_json_without`](Self::to_json_without) for claims that are no longer needed: values
+    /// are moved into the map, not copied.
+    pub(crate) fn into_json_without(self, skip: u16) -> Map<String, Value> {
+        fn json<T: ToJson>(c: Option<ClaimValue<T>>) -> Option<Value> {
+            c.map(|c| match c {
+                ClaimValue::Valid(t) => t.into_json(),
+                ClaimValue::Invalid(v) => v,
+            })
+        }
+        let Self {
+            iss,
+            sub,
+            aud,
+            exp,
+            nbf,
+            iat,
+            jti,
+            scopes,
+            azp,
+            extra,
+        } = self;
+        let typed = [
+            json(iss),
+            json(sub),
+            json(aud),
+            json(exp),
+            json(nbf),
+            json(iat),
+            json(jti),
+            json(scopes),
+            json(azp),
+        ];
+        let wanted = |i: usize| skip & (1 << i) == 0;
+        let count = typed
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| v.is_some() && wanted(*i))
+            .count();
+        let mut m = Map::with_capacity(count + extra.len());
+        for (i, (name, v)) in KNOWN.into_iter().zip(typed).enumerate() {
+            if wanted(i)
+                && let Some(v) = v
+            {
+                m.insert(name.to_owned(), v);
+            }
+        }
+        for (k, v) in extra {
+            if !KNOWN.contains(&k.as_str()) {
+                m.insert(k, v);
+            }
+        }
+        m
+    }
+}
+
+/// The bit mask of the typed claims named in `names`, for [`JwtClaims::to_json_without`].
+/// A `const fn` so callers compute their masks at compile time.
+pub(crate) const fn known_mask(names: &[&str]) -> u16 {
+    const fn eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut mask = 0;
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let mut j = 0;
+        while j < names.len() {
+            if eq(KNOWN[i], names[j]) {
+                mask |= 1 << i;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    mask
+}
+
+/// A typed claim's JSON form, equal to `serde_json::to_value` of it, without the serializer.
+trait ToJson: Sized {
+    fn to_json(&self) -> Value;
+    /// The same, reusing the claim's allocations.
+    fn into_json(self) -> Value;
+}
+
+impl ToJson for String {
+    fn to_json(&self) -> Value {
+        Value::String(self.clone())
+    }
+    fn into_json(self) -> Value {
+        Value::String(self)
+    }
+}
+
+impl ToJson for Audience {
+    fn to_json(&self) -> Value {
+        match self {
+            Self::One(a) => Value::String(a.clone()),
+            Self::Many(v) => Value::Array(v.iter().cloned().map(Value::String).collect()),
+        }
+    }
+    fn into_json(self) -> Value {
+        match self {
+            Self::One(a) => Value::String(a),
+            Self::Many(v) => Value::Array(v.into_iter().map(Value::String).collect()),
+        }
+    }
+}
+
+impl ToJson for NumericDate {
+    fn to_json(&self) -> Value {
+        match self.as_integer() {
+            Some(i) => Value::from(i),
+            None => Value::from(self.0),
+        }
+    }
+    fn into_json(self) -> Value {
+        self.to_json()
     }
 }
 
@@ -274,35 +439,102 @@ impl<'de> Deserialize<'de> for JwtClaims {
     }
 }
 
-fn string_claim(v: Value) -> ClaimValue<String> {
-    match v {
-        Value::String(s) => ClaimValue::Valid(s),
-        other => ClaimValue::Invalid(other),
+impl Shape for ClaimValue<String> {
+    fn of_value(v: Value) -> Self {
+        match v {
+            Value::String(s) => Self::Valid(s),
+            other => Self::Invalid(other),
+        }
+    }
+    fn of_str(s: &str) -> Self {
+        Self::Valid(s.to_owned())
+    }
+    fn of_string(s: String) -> Self {
+        Self::Valid(s)
     }
 }
 
-fn date_claim(v: Value) -> ClaimValue<NumericDate> {
-    match &v {
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.is_finite() => ClaimValue::Valid(NumericDate(f)),
-            _ => ClaimValue::Invalid(v),
-        },
-        _ => ClaimValue::Invalid(v),
+impl Shape for ClaimValue<NumericDate> {
+    fn of_value(v: Value) -> Self {
+        match v {
+            Value::Number(n) => Self::of_number(n),
+            other => Self::Invalid(other),
+        }
+    }
+    fn of_number(n: Number) -> Self {
+        match n.as_f64() {
+            Some(f) if f.is_finite() => Self::Valid(NumericDate(f)),
+            _ => Self::Invalid(Value::Number(n)),
+        }
     }
 }
 
-fn audience_claim(v: Value) -> ClaimValue<Audience> {
-    match v {
-        Value::String(s) => ClaimValue::Valid(Audience::One(s)),
-        Value::Array(items) if items.iter().all(Value::is_string) => {
-            // All strings, checked above; `string_array` cannot fail here.
-            match string_array(Value::Array(items)) {
-                Some(list) => ClaimValue::Valid(Audience::Many(list)),
-                None => ClaimValue::Invalid(Value::Null),
+/// An element of an `aud` array: strings are kept as such until a non-string shows up.
+enum AudienceItem {
+    String(String),
+    Other(Value),
+}
+
+impl Shape for AudienceItem {
+    fn of_value(v: Value) -> Self {
+        match v {
+            Value::String(s) => Self::String(s),
+            other => Self::Other(other),
+        }
+    }
+    fn of_str(s: &str) -> Self {
+        Self::String(s.to_owned())
+    }
+    fn of_string(s: String) -> Self {
+        Self::String(s)
+    }
+}
+
+impl Shape for ClaimValue<Audience> {
+    fn of_value(v: Value) -> Self {
+        match v {
+            Value::String(s) => Self::Valid(Audience::One(s)),
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                // All strings, checked above; `string_array` cannot fail here.
+                match string_array(Value::Array(items)) {
+                    Some(list) => Self::Valid(Audience::Many(list)),
+                    None => Self::Invalid(Value::Null),
+                }
+            }
+            other => Self::Invalid(other),
+        }
+    }
+    fn of_str(s: &str) -> Self {
+        Self::Valid(Audience::One(s.to_owned()))
+    }
+    fn of_string(s: String) -> Self {
+        Self::Valid(Audience::One(s))
+    }
+    /// Collects strings straight into the audience list; the first non-string turns what was
+    /// read so far back into JSON values and the rest is read as JSON.
+    fn of_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+        let mut list = Vec::new();
+        while let Some(Shaped(item)) = seq.next_element::<Shaped<AudienceItem>>()? {
+            match item {
+                AudienceItem::String(s) => list.push(s),
+                AudienceItem::Other(v) => {
+                    let mut items: Vec<Value> = list.into_iter().map(Value::String).collect();
+                    items.push(v);
+                    while let Some(v) = seq.next_element::<Value>()? {
+                        items.push(v);
+                    }
+                    return Ok(Self::Invalid(Value::Array(items)));
+                }
             }
         }
-        other => ClaimValue::Invalid(other),
+        Ok(Self::Valid(Audience::Many(list)))
     }
+}
+
+/// Reads the next member value as a typed claim.
+fn claim<'de, T: Shape, A: MapAccess<'de>>(map: &mut A) -> Result<Option<T>, A::Error> {
+    let Shaped(v) = map.next_value::<Shaped<T>>()?;
+    Ok(Some(v))
 }
 
 struct ClaimsVisitor;
@@ -329,7 +561,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                         _ => (4, &mut c.azp),
                     };
                     seen.mark(bit, n)?;
-                    *slot = Some(string_claim(map.next_value()?));
+                    *slot = claim(&mut map)?;
                 }
                 "exp" | "nbf" | "iat" => {
                     let (bit, slot) = match n {
@@ -338,11 +570,11 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                         _ => (7, &mut c.iat),
                     };
                     seen.mark(bit, n)?;
-                    *slot = Some(date_claim(map.next_value()?));
+                    *slot = claim(&mut map)?;
                 }
                 "aud" => {
                     seen.mark(8, n)?;
-                    c.aud = Some(audience_claim(map.next_value()?));
+                    c.aud = claim(&mut map)?;
                 }
                 _ => {
                     let value: Value = map.next_value()?;

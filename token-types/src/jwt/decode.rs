@@ -3,24 +3,19 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::alphabet::URL_SAFE;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use serde::de::DeserializeOwned;
 
+use super::b64::{self, B64};
+use super::flat;
 use super::{JwtClaims, JwtHeader};
 use crate::error::{Error, Segment};
 
 /// The default cap on a token's length: 16 KiB, far above any Clerk token (about 1 KiB).
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// Unpadded, canonical base64url: `=` and non-zero leftover bits are errors.
-const B64: GeneralPurpose = GeneralPurpose::new(
-    &URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-        .with_decode_allow_trailing_bits(false),
-);
+/// Header and payload segments up to this many decoded bytes are decoded on the stack; Clerk's
+/// are a few hundred bytes, so the hot path allocates no scratch buffer.
+const STACK_SCRATCH: usize = 1024;
 
 /// Options for [`Jwt::decode_with`].
 #[derive(Clone, Debug)]
@@ -116,28 +111,21 @@ impl Jwt {
     }
 
     fn parse(raw: String, dot1: usize, dot2: usize) -> Result<Self, Error> {
-        let (h, rest) = raw.split_at(dot1);
-        let p = &rest[1..dot2 - dot1];
-        let s = &raw[dot2 + 1..];
-
-        // One scratch buffer serves the header and then the payload.
-        let mut buf = Vec::with_capacity(decoded_len(h.len().max(p.len())));
-        b64(h, &mut buf, Segment::Header)?;
-        let header: JwtHeader = json(&buf, Segment::Header)?;
-        buf.clear();
-        b64(p, &mut buf, Segment::Payload)?;
-        let claims: JwtClaims = json(&buf, Segment::Payload)?;
-        let mut signature = Vec::with_capacity(decoded_len(s.len()));
-        b64(s, &mut signature, Segment::Signature)?;
-
-        Ok(Self {
-            raw,
-            dot1,
-            dot2,
-            header,
-            claims,
-            signature,
-        })
+        match parts(&raw, dot1, dot2) {
+            Ok((header, claims, signature)) => Ok(Self {
+                raw,
+                dot1,
+                dot2,
+                header,
+                claims,
+                signature,
+            }),
+            // Only now are further dots looked for: one in the signature segment fails its base64
+            // (a dot is outside the alphabet), so a token that decoded has exactly two, and a token
+            // with more still gets "three parts" as its error, before any other.
+            Err(_) if raw[dot2 + 1..].contains('.') => Err(Error::NotThreeParts),
+            Err(e) => Err(e),
+        }
     }
 
     /// The protected header.
@@ -148,6 +136,21 @@ impl Jwt {
     /// The claims.
     pub fn claims(&self) -> &JwtClaims {
         &self.claims
+    }
+
+    /// Takes the claims, dropping the rest; for a caller done with the token that maps its claims
+    /// without copying them (see [`M2MToken::from_jwt_claims_owned`](crate::M2MToken)).
+    ///
+    /// ```rust
+    /// use clerk_token_types::{encode_segment, Jwt};
+    /// let t = format!("{}.{}.", encode_segment(b"{}"), encode_segment(br#"{"sub":"mch_1"}"#));
+    /// let jwt = Jwt::decode(&t)?;
+    /// let claims = jwt.claims().clone();
+    /// assert_eq!(jwt.into_claims(), claims);
+    /// # Ok::<(), clerk_token_types::Error>(())
+    /// ```
+    pub fn into_claims(self) -> JwtClaims {
+        self.claims
     }
 
     /// The decoded signature bytes.
@@ -181,7 +184,22 @@ impl Jwt {
     }
 }
 
-/// Size cap, then the positions of exactly two dots.
+/// Base64url-decodes and parses the three segments around the two dots.
+fn parts(raw: &str, dot1: usize, dot2: usize) -> Result<(JwtHeader, JwtClaims, Vec<u8>), Error> {
+    let h = &raw[..dot1];
+    let p = &raw[dot1 + 1..dot2];
+    let s = &raw[dot2 + 1..];
+    // One scratch buffer serves the header and then the payload: both are parsed into owned
+    // values straight from it, and only the signature bytes are kept.
+    let mut scratch = [0u8; STACK_SCRATCH];
+    let header: JwtHeader = json_segment(h, Segment::Header, &mut scratch)?;
+    let claims: JwtClaims = json_segment(p, Segment::Payload, &mut scratch)?;
+    let mut signature = vec![0u8; b64_len(s, Segment::Signature)?];
+    b64_into(s, &mut signature, Segment::Signature)?;
+    Ok((header, claims, signature))
+}
+
+/// Size cap, then the positions of the first two dots ([`Jwt::parse`] rejects a third).
 fn split(token: &str, opts: &DecodeOptions) -> Result<(usize, usize), Error> {
     if token.len() > opts.max_token_bytes {
         return Err(Error::TooLarge {
@@ -189,32 +207,61 @@ fn split(token: &str, opts: &DecodeOptions) -> Result<(usize, usize), Error> {
             max: opts.max_token_bytes,
         });
     }
-    let bytes = token.as_bytes();
-    let mut dots = bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'.')
-        .map(|(i, _)| i);
-    match (dots.next(), dots.next(), dots.next()) {
-        (Some(d1), Some(d2), None) => Ok((d1, d2)),
-        _ => Err(Error::NotThreeParts),
+    // `str::find` with a char searches word-at-a-time (memchr), unlike a byte-by-byte filter.
+    let dot1 = token.find('.').ok_or(Error::NotThreeParts)?;
+    let after1 = dot1 + 1;
+    let dot2 = token[after1..]
+        .find('.')
+        .map(|i| after1 + i)
+        .ok_or(Error::NotThreeParts)?;
+    Ok((dot1, dot2))
+}
+
+/// The decoded length of a segment, or the error for a length no canonical text has.
+fn b64_len(segment: &str, which: Segment) -> Result<usize, Error> {
+    b64::decoded_len(segment.len()).ok_or_else(|| b64_error(segment, which))
+}
+
+/// Decodes a segment into `out`, which is exactly [`b64_len`] long.
+fn b64_into(segment: &str, out: &mut [u8], which: Segment) -> Result<(), Error> {
+    if b64::decode_into(segment.as_bytes(), out) {
+        Ok(())
+    } else {
+        Err(b64_error(segment, which))
     }
 }
 
-/// Upper bound of the decoded size of `n` base64 characters.
-fn decoded_len(n: usize) -> usize {
-    n / 4 * 3 + 3
+#[cold]
+fn b64_error(segment: &str, which: Segment) -> Error {
+    Error::Undecodable {
+        segment: which,
+        detail: format!(
+            "not canonical unpadded base64url: {}",
+            b64::reject_reason(segment)
+        ),
+    }
 }
 
-fn b64(segment: &str, out: &mut Vec<u8>, which: Segment) -> Result<(), Error> {
-    B64.decode_vec(segment, out)
-        .map_err(|e| Error::Undecodable {
-            segment: which,
-            detail: format!("not canonical unpadded base64url: {e}"),
-        })
+/// Base64url-decodes a header or payload segment and parses it, on the stack when it fits.
+fn json_segment<T: DeserializeOwned>(
+    segment: &str,
+    which: Segment,
+    scratch: &mut [u8; STACK_SCRATCH],
+) -> Result<T, Error> {
+    let len = b64_len(segment, which)?;
+    let mut heap = Vec::new();
+    let buf = match scratch.get_mut(..len) {
+        Some(buf) => buf,
+        None => {
+            heap.resize(len, 0);
+            &mut heap[..]
+        }
+    };
+    b64_into(segment, buf, which)?;
+    json(buf, which)
 }
 
-fn json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], which: Segment) -> Result<T, Error> {
+fn json<T: DeserializeOwned>(bytes: &[u8], which: Segment) -> Result<T, Error> {
     // Checked up front so serde's "invalid type" message cannot echo a top-level string.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Error::Undecodable {
@@ -222,7 +269,20 @@ fn json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], which: Segment) -> Resul
             detail: "not a JSON object".to_owned(),
         });
     }
-    serde_json::from_slice(bytes).map_err(|e| Error::Undecodable {
+    // One UTF-8 check of the whole text, then serde_json's `str` reader, which does not check
+    // every string again (its byte reader does, string by string).
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::Undecodable {
+        segment: which,
+        detail: format!(
+            "not a valid JSON object: invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        ),
+    })?;
+    // The fast reader takes the usual flat objects; anything else is serde_json's to judge.
+    if let Ok(value) = flat::from_str(text) {
+        return Ok(value);
+    }
+    serde_json::from_str(text).map_err(|e| Error::Undecodable {
         segment: which,
         detail: format!("not a valid JSON object: {e}"),
     })
@@ -235,4 +295,47 @@ fn json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], which: Segment) -> Resul
 /// ```
 pub fn encode_segment(json: &[u8]) -> String {
     B64.encode(json)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_than_two_dots_is_the_first_complaint_whatever_else_is_wrong() {
+        let h = encode_segment(br#"{"alg":"RS256"}"#);
+        let p = encode_segment(br#"{"sub":"mch_1"}"#);
+        for t in [
+            format!("{h}.{p}.c2ln.c2ln"),
+            format!("{h}.{p}.c2ln."),
+            format!("{h}.{p}.."),
+            format!("!!!.{p}.c2ln.x"),
+            format!("{h}.!!!.c2ln.x"),
+            format!("{h}.{}.c2ln.x", encode_segment(b"[]")),
+            format!("{h}.{p}.c2l.n"),
+            "a.b.c.d.e".to_owned(),
+        ] {
+            assert_eq!(Jwt::decode(&t).unwrap_err(), Error::NotThreeParts, "{t}");
+        }
+        assert!(Jwt::decode(&format!("{h}.{p}.c2ln")).is_ok());
+    }
+
+    #[test]
+    fn segments_larger_than_the_stack_scratch_decode_too() {
+        let big = format!(
+            r#"{{"sub":"mch_1","pad":"{}"}}"#,
+            "x".repeat(3 * STACK_SCRATCH)
+        );
+        let t = format!(
+            "{}.{}.c2ln",
+            encode_segment(br#"{"alg":"RS256"}"#),
+            encode_segment(big.as_bytes())
+        );
+        let jwt = Jwt::decode(&t).unwrap();
+        assert_eq!(
+            jwt.claims().extra["pad"].as_str().map(str::len),
+            Some(3 * STACK_SCRATCH)
+        );
+    }
 }

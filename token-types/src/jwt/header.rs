@@ -7,7 +7,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use super::member::{MemberName, Seen, duplicate, expect_string};
+use super::member::{MaybeString, MemberName, Seen, Shape, Shaped, duplicate, not_a_string};
 use crate::JwtCategory;
 
 /// The protected header of a compact JWS.
@@ -129,13 +129,15 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             };
             if let Some((bit, slot)) = slot {
                 seen.mark(bit, n)?;
-                *slot = Some(expect_string("header", n, map.next_value()?)?);
+                let Shaped(MaybeString(value)) = map.next_value()?;
+                *slot = Some(value.ok_or_else(|| not_a_string("header", n))?);
                 continue;
             }
             match n {
                 "cat" => {
                     seen.mark(4, n)?;
-                    h.cat = JwtCategory::from_value(map.next_value()?);
+                    let Shaped(cat) = map.next_value::<Shaped<JwtCategory>>()?;
+                    h.cat = cat;
                 }
                 "crit" => {
                     seen.mark(5, n)?;
@@ -155,6 +157,19 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             }
         }
         Ok(h)
+    }
+}
+
+/// `cat` keeps every shape; Clerk's own values are recognised without allocating.
+impl Shape for JwtCategory {
+    fn of_value(v: Value) -> Self {
+        Self::from_value(v)
+    }
+    fn of_str(s: &str) -> Self {
+        Self::from_str_value(s).unwrap_or_else(|| Self::Other(s.to_owned()))
+    }
+    fn of_string(s: String) -> Self {
+        Self::from_str_value(&s).unwrap_or(Self::Other(s))
     }
 }
 

@@ -1,8 +1,11 @@
 //! Object member names as serde_json hands them out: borrowed when the text has no escapes.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::{Deserialize, Deserializer, Visitor};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Number, Value};
 
 /// A member name, borrowed from the input when possible so known names cost no allocation.
 pub(super) enum MemberName<'de> {
@@ -81,16 +84,106 @@ impl Seen {
     }
 }
 
-/// Takes a string member or fails with a clear message.
-pub(super) fn expect_string<E: serde::de::Error>(
-    what: &str,
-    name: &str,
-    v: serde_json::Value,
-) -> Result<String, E> {
-    match v {
-        serde_json::Value::String(s) => Ok(s),
-        _ => Err(E::custom(format_args!(
-            "{what} member {name:?} must be a string"
-        ))),
+/// The error for a header member that must be a string.
+pub(super) fn not_a_string<E: serde::de::Error>(what: &str, name: &str) -> E {
+    E::custom(format_args!("{what} member {name:?} must be a string"))
+}
+
+/// A member value read straight into its typed form, JSON shape by JSON shape, so the common
+/// shapes (strings, numbers) never go through a [`Value`]. Shapes a type does not take are
+/// handed over as the [`Value`] serde_json would have built, so "kept as it was" stays exact.
+pub(super) trait Shape: Sized {
+    /// Any value that no other method took.
+    fn of_value(v: Value) -> Self;
+
+    fn of_str(s: &str) -> Self {
+        Self::of_value(Value::String(s.to_owned()))
+    }
+
+    fn of_string(s: String) -> Self {
+        Self::of_value(Value::String(s))
+    }
+
+    fn of_number(n: Number) -> Self {
+        Self::of_value(Value::Number(n))
+    }
+
+    fn of_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Self::of_value)
+    }
+}
+
+/// Deserialises any JSON value through [`Shape`].
+pub(super) struct Shaped<T>(pub(super) T);
+
+impl<'de, T: Shape> Deserialize<'de> for Shaped<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ShapeVisitor(PhantomData)).map(Shaped)
+    }
+}
+
+struct ShapeVisitor<T>(PhantomData<T>);
+
+// Each method builds what serde_json's own `Value` visitor would, then hands it to the shape.
+impl<'de, T: Shape> Visitor<'de> for ShapeVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<T, E> {
+        Ok(T::of_value(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(T::of_number(v.into()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(T::of_number(v.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        Ok(Number::from_f64(v).map_or_else(|| T::of_value(Value::Null), T::of_number))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::of_str(v))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<T, E> {
+        Ok(T::of_string(v))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<T, E> {
+        Ok(T::of_value(Value::Null))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<T, E> {
+        Ok(T::of_value(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        T::of_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(T::of_value)
+    }
+}
+
+/// A header member that must be a string: `None` when it is not.
+pub(super) struct MaybeString(pub(super) Option<String>);
+
+impl Shape for MaybeString {
+    fn of_value(_: Value) -> Self {
+        Self(None)
+    }
+    fn of_str(s: &str) -> Self {
+        Self(Some(s.to_owned()))
+    }
+    fn of_string(s: String) -> Self {
+        Self(Some(s))
     }
 }
