@@ -51,6 +51,9 @@ struct State {
     keys: Arc<KeySet>,
     /// When `keys` were fetched; `None` until the first successful fetch.
     fetched_at: Option<Instant>,
+    /// `fetched_at + ttl`, computed once per fetch so that every cache hit compares two instants
+    /// instead of subtracting them.
+    fresh_until: FreshUntil,
     /// When the last fetch (successful or not) finished.
     last_attempt: Option<Instant>,
     /// The error of the last fetch, if it failed.
@@ -61,6 +64,34 @@ struct State {
 
 fn younger_than(t: Option<Instant>, limit: Duration, now: Instant) -> bool {
     t.is_some_and(|t| now.saturating_duration_since(t) < limit)
+}
+
+/// The end of a key set's TTL. `now < fetched_at + ttl` is `now - fetched_at < ttl` because
+/// `Instant` never goes backwards, so this is [`younger_than`] for the TTL, without the
+/// subtraction (and without its normalisation of seconds and nanoseconds) on every hit.
+#[derive(Debug, Clone, Copy, Default)]
+enum FreshUntil {
+    /// Nothing fetched yet.
+    #[default]
+    Never,
+    /// Fresh strictly before this instant.
+    At(Instant),
+    /// The TTL reaches past the clock's range.
+    Forever,
+}
+
+impl FreshUntil {
+    fn after(fetched_at: Instant, ttl: Duration) -> Self {
+        fetched_at.checked_add(ttl).map_or(Self::Forever, Self::At)
+    }
+
+    fn is_fresh(self, now: Instant) -> bool {
+        match self {
+            Self::Never => false,
+            Self::At(end) => now < end,
+            Self::Forever => true,
+        }
+    }
 }
 
 /// A JWKS cache for one Clerk instance (one source).
@@ -229,6 +260,7 @@ impl<S: JwksSource> RemoteJwksResolver<S> {
             Ok(keys) => State {
                 keys: Arc::new(keys),
                 fetched_at: Some(now),
+                fresh_until: FreshUntil::after(now, self.config.ttl),
                 last_attempt: Some(now),
                 last_error: None,
                 generation,
@@ -238,6 +270,7 @@ impl<S: JwksSource> RemoteJwksResolver<S> {
                 State {
                     keys: Arc::clone(&current.keys),
                     fetched_at: current.fetched_at,
+                    fresh_until: current.fresh_until,
                     last_attempt: Some(now),
                     last_error: Some(err),
                     generation,
@@ -263,8 +296,7 @@ impl<S: JwksSource> RemoteJwksResolver<S> {
         let servable = if state.last_error.is_some() {
             younger_than(state.fetched_at, c.ttl.saturating_add(c.stale_grace), now)
         } else {
-            state.fetched_at.is_some()
-                && (after_fetch || younger_than(state.fetched_at, c.ttl, now))
+            state.fetched_at.is_some() && (after_fetch || state.fresh_until.is_fresh(now))
         };
         if !servable {
             return Err(state
@@ -302,7 +334,7 @@ impl<S: JwksSource> KeyResolver for RemoteJwksResolver<S> {
         let c = self.config;
         let now = Instant::now();
         let state = self.state.load_full();
-        let fresh = younger_than(state.fetched_at, c.ttl, now);
+        let fresh = state.fresh_until.is_fresh(now);
         let cooling = younger_than(state.last_attempt, c.cooldown, now);
         let must_fetch = if fresh {
             // Known kids (and known-ambiguous ones) never fetch; unknown ones only off cooldown.
@@ -330,13 +362,47 @@ impl<S: JwksSource> KeyResolver for RemoteJwksResolver<S> {
     fn resolve_cached(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
         let kid = kid?;
         let state = self.state.load();
-        let fetched_at = state.fetched_at?;
-        if Instant::now().saturating_duration_since(fetched_at) >= self.config.ttl {
+        let Lookup::Found(key) = state.keys.lookup(kid, alg) else {
             return None;
+        };
+        // The one clock read of a hit; a miss (or a cold cache, whose set is empty) needs none.
+        state
+            .fresh_until
+            .is_fresh(Instant::now())
+            .then(|| Arc::clone(key))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_until_agrees_with_the_elapsed_time_rule() {
+        let t = Instant::now();
+        for ttl in [
+            Duration::ZERO,
+            Duration::from_nanos(1),
+            DEFAULT_TTL,
+            Duration::MAX,
+        ] {
+            let until = FreshUntil::after(t, ttl);
+            for later in [
+                Duration::ZERO,
+                Duration::from_nanos(1),
+                DEFAULT_TTL - Duration::from_nanos(1),
+                DEFAULT_TTL,
+                DEFAULT_TTL + Duration::from_nanos(1),
+            ] {
+                let now = t + later;
+                assert_eq!(
+                    until.is_fresh(now),
+                    younger_than(Some(t), ttl, now),
+                    "ttl {ttl:?}, {later:?} later"
+                );
+            }
         }
-        match state.keys.lookup(kid, alg) {
-            Lookup::Found(k) => Some(Arc::clone(k)),
-            _ => None,
-        }
+        assert!(!FreshUntil::Never.is_fresh(t));
     }
 }
