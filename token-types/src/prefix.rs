@@ -1,5 +1,6 @@
 //! Token prefixes, the JWT-shape test and token classification (reference §2).
 
+use crate::jwt::all_url_safe;
 use crate::{DecodeOptions, Jwt, TokenType};
 
 /// Prefix of opaque M2M tokens.
@@ -28,12 +29,7 @@ pub fn is_jwt_format(token: &str) -> bool {
     let mut segments = 0;
     for seg in token.split('.') {
         segments += 1;
-        if segments > 3
-            || seg.is_empty()
-            || !seg
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if segments > 3 || seg.is_empty() || !all_url_safe(seg.as_bytes()) {
             return false;
         }
     }

@@ -8,7 +8,7 @@ use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 use super::header::string_array;
-use super::member::{MemberName, Seen, Shape, Shaped, duplicate};
+use super::member::{MemberName, ReadInto, Seen, Shape, Shaped, duplicate};
 
 /// A claim that is present: either of the expected JSON type, or kept as it was (JSON `null` too)
 /// so the verifier can report it the way the reference does.
@@ -268,12 +268,6 @@ impl JwtClaims {
     /// [`to_json_without`](Self::to_json_without) for claims that are no longer needed: values
     /// are moved into the map, not copied.
     pub(crate) fn into_json_without(self, skip: u16) -> Map<String, Value> {
-        fn json<T: ToJson>(c: Option<ClaimValue<T>>) -> Option<Value> {
-            c.map(|c| match c {
-                ClaimValue::Valid(t) => t.into_json(),
-                ClaimValue::Invalid(v) => v,
-            })
-        }
         let Self {
             iss,
             sub,
@@ -286,31 +280,49 @@ impl JwtClaims {
             azp,
             extra,
         } = self;
+        let wanted = |i: usize, present: bool| present && skip & (1 << i) == 0;
         let typed = [
-            json(iss),
-            json(sub),
-            json(aud),
-            json(exp),
-            json(nbf),
-            json(iat),
-            json(jti),
-            json(scopes),
-            json(azp),
-        ];
-        let wanted = |i: usize| skip & (1 << i) == 0;
-        let count = typed
-            .iter()
-            .enumerate()
-            .filter(|(i, v)| v.is_some() && wanted(*i))
-            .count();
-        let mut m = Map::with_capacity(count + extra.len());
-        for (i, (name, v)) in KNOWN.into_iter().zip(typed).enumerate() {
-            if wanted(i)
-                && let Some(v) = v
+            iss.is_some(),
+            sub.is_some(),
+            aud.is_some(),
+            exp.is_some(),
+            nbf.is_some(),
+            iat.is_some(),
+            jti.is_some(),
+            scopes.is_some(),
+            azp.is_some(),
+        ]
+        .into_iter()
+        .enumerate()
+        .filter(|&(i, present)| wanted(i, present))
+        .count();
+        let mut m = Map::with_capacity(typed + extra.len());
+        // Each claim is converted only when it is kept; the others are just dropped.
+        fn put<T: ToJson>(
+            m: &mut Map<String, Value>,
+            skip: u16,
+            i: usize,
+            c: Option<ClaimValue<T>>,
+        ) {
+            if skip & (1 << i) == 0
+                && let Some(c) = c
             {
-                m.insert(name.to_owned(), v);
+                let v = match c {
+                    ClaimValue::Valid(t) => t.into_json(),
+                    ClaimValue::Invalid(v) => v,
+                };
+                m.insert(KNOWN[i].to_owned(), v);
             }
         }
+        put(&mut m, skip, 0, iss);
+        put(&mut m, skip, 1, sub);
+        put(&mut m, skip, 2, aud);
+        put(&mut m, skip, 3, exp);
+        put(&mut m, skip, 4, nbf);
+        put(&mut m, skip, 5, iat);
+        put(&mut m, skip, 6, jti);
+        put(&mut m, skip, 7, scopes);
+        put(&mut m, skip, 8, azp);
         for (k, v) in extra {
             if !KNOWN.contains(&k.as_str()) {
                 m.insert(k, v);
@@ -435,7 +447,15 @@ impl<'de> Deserialize<'de> for JwtClaims {
     /// One pass over the object; duplicate claim names are errors, mistyped claims are kept as
     /// [`ClaimValue::Invalid`].
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(ClaimsVisitor)
+        let mut c = Self::default();
+        c.read_from(d)?;
+        Ok(c)
+    }
+}
+
+impl ReadInto for JwtClaims {
+    fn read_from<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(ClaimsVisitor(self))
     }
 }
 
@@ -537,17 +557,18 @@ fn claim<'de, T: Shape, A: MapAccess<'de>>(map: &mut A) -> Result<Option<T>, A::
     Ok(Some(v))
 }
 
-struct ClaimsVisitor;
+/// Fills in claims that start out empty.
+struct ClaimsVisitor<'a>(&'a mut JwtClaims);
 
-impl<'de> Visitor<'de> for ClaimsVisitor {
-    type Value = JwtClaims;
+impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JwtClaims, A::Error> {
-        let mut c = JwtClaims::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let c = self.0;
         let mut seen = Seen::default();
         while let Some(name) = map.next_key::<MemberName<'de>>()? {
             let n = name.as_str();
@@ -587,7 +608,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 }
             }
         }
-        Ok(c)
+        Ok(())
     }
 }
 

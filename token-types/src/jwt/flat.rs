@@ -13,7 +13,9 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+#[cfg(test)]
+use serde::de::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// The text is outside the subset, or a visitor refused it: read it again with serde_json.
 #[derive(Debug)]
@@ -34,13 +36,22 @@ impl de::Error for GiveUp {
 }
 
 /// Reads `text` (one JSON object, with surrounding whitespace) into `T`.
+#[cfg(test)]
 pub(super) fn from_str<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, GiveUp> {
+    from_str_seed(text, std::marker::PhantomData::<T>)
+}
+
+/// Reads `text` (one JSON object, with surrounding whitespace) through `seed`.
+pub(super) fn from_str_seed<'de, S: DeserializeSeed<'de>>(
+    text: &'de str,
+    seed: S,
+) -> Result<S::Value, GiveUp> {
     let mut r = Reader {
         text,
         pos: 0,
         depth: Depth::Top,
     };
-    let value = T::deserialize(&mut r)?;
+    let value = seed.deserialize(&mut r)?;
     r.skip_ws();
     if r.pos == text.len() {
         Ok(value)

@@ -7,7 +7,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use super::member::{MaybeString, MemberName, Seen, Shape, Shaped, duplicate, not_a_string};
+use super::member::{
+    MaybeString, MemberName, ReadInto, Seen, Shape, Shaped, duplicate, not_a_string,
+};
 use crate::JwtCategory;
 
 /// The protected header of a compact JWS.
@@ -102,21 +104,30 @@ impl Serialize for JwtHeader {
 impl<'de> Deserialize<'de> for JwtHeader {
     /// One pass over the object; duplicates and mistyped known members are errors.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(HeaderVisitor)
+        let mut h = Self::default();
+        h.read_from(d)?;
+        Ok(h)
     }
 }
 
-struct HeaderVisitor;
+impl ReadInto for JwtHeader {
+    fn read_from<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(HeaderVisitor(self))
+    }
+}
 
-impl<'de> Visitor<'de> for HeaderVisitor {
-    type Value = JwtHeader;
+/// Fills in a header that starts out empty.
+struct HeaderVisitor<'a>(&'a mut JwtHeader);
+
+impl<'de> Visitor<'de> for HeaderVisitor<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JwtHeader, A::Error> {
-        let mut h = JwtHeader::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let h = self.0;
         let mut seen = Seen::default();
         while let Some(name) = map.next_key::<MemberName<'de>>()? {
             let n = name.as_str();
@@ -156,7 +167,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 }
             }
         }
-        Ok(h)
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
 /// A member name, borrowed from the input when possible so known names cost no allocation.
@@ -185,5 +185,23 @@ impl Shape for MaybeString {
     }
     fn of_string(s: String) -> Self {
         Self(Some(s))
+    }
+}
+
+/// A value read in place: decoding fills the token's own header and claims instead of building
+/// them on the stack and moving them (several hundred bytes each) through every caller.
+pub(super) trait ReadInto: Default {
+    /// Reads into `self`, which is empty (`Default`) when called.
+    fn read_from<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error>;
+}
+
+/// [`ReadInto`] as a [`DeserializeSeed`], for deserializers that take seeds.
+pub(super) struct InPlace<'a, T>(pub(super) &'a mut T);
+
+impl<'de, T: ReadInto> DeserializeSeed<'de> for InPlace<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.read_from(d)
     }
 }

@@ -1,6 +1,7 @@
 //! Strict compact-JWS decoding ([`Jwt`]) and the typed header and claims.
 
 mod b64;
+pub(crate) use b64::all_url_safe;
 mod claims;
 mod decode;
 mod flat;
