@@ -9,7 +9,7 @@
 //! [`EmulatorBuilder::fresh_signing_key`](crate::EmulatorBuilder::fresh_signing_key) generates
 //! its own keys instead, for tests that need keys no other emulator has.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, TryLockError};
 
 use josekit::jwk::KeyPair as _;
 use josekit::jwk::alg::rsa::RsaKeyPair;
@@ -99,9 +99,14 @@ fn pooled(index: usize) -> Result<Arc<KeyMaterial>, EmulatorError> {
         .ok_or_else(|| crypto("the key pool is inconsistent"))
 }
 
-/// Whether pool entry `index` exists already (no generation needed).
+/// Whether pool entry `index` exists already (no generation needed). Never waits: while a
+/// generation holds the lock the answer is "not yet", so async callers do not stall a worker.
 fn pooled_ready(index: usize) -> bool {
-    POOL.lock().unwrap_or_else(PoisonError::into_inner).len() > index
+    match POOL.try_lock() {
+        Ok(pool) => pool.len() > index,
+        Err(TryLockError::Poisoned(p)) => p.into_inner().len() > index,
+        Err(TryLockError::WouldBlock) => false,
+    }
 }
 
 /// The key that signs [`MintSpec::foreign_key`](crate::MintSpec::foreign_key) tokens: generated
@@ -201,10 +206,11 @@ impl SigningKey {
             || match self.source {
                 Source::Own(_) => true,
                 Source::Pooled(i) => pooled_ready(i),
-                Source::Foreign => FOREIGN
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .is_some(),
+                Source::Foreign => match FOREIGN.try_lock() {
+                    Ok(slot) => slot.is_some(),
+                    Err(TryLockError::Poisoned(p)) => p.into_inner().is_some(),
+                    Err(TryLockError::WouldBlock) => false,
+                },
             }
     }
 
