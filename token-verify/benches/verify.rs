@@ -3,6 +3,21 @@
 //! `verify_m2m_rs256/<backend>`: `Verifier<M2m>::verify` on a warm resolver (decode, header
 //! rules, cached key, signature, claim rules, mapping to `M2MToken`). `raw_rs256_verify/<backend>`:
 //! `VerifyingKey::verify` alone on the same token. The target is pipeline >= 0.9x raw throughput.
+//!
+//! On a shared or loaded machine the two drift apart by more than the overhead itself; compare
+//! `pipeline_overhead_without_signature` with `raw_rs256_verify` instead, or count instructions,
+//! which load does not change:
+//!
+//! ```text
+//! cargo bench -p clerk-token-verify --bench verify --no-run
+//! valgrind --tool=callgrind --toggle-collect='criterion::bencher::Bencher*::iter' \
+//!     target/release/deps/verify-<hash> --bench --profile-time 1 pipeline_overhead
+//! callgrind_annotate callgrind.out.<pid>   # total / iterations = instructions per token
+//! ```
+//!
+//! (Under valgrind OpenSSL takes a generic code path, so the RSA check itself is not comparable
+//! there.) The overhead bench decodes the same token over and over, so the header is the
+//! thread's cached one, as it is for a service verifying one instance's tokens.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
