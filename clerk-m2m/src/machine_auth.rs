@@ -6,8 +6,8 @@ use std::sync::Arc;
 use clerk_backend_api::{BackendApi, CreateM2MTokenParams, ListM2MTokensParams, M2MTokenList};
 use clerk_jwks_cache::{Algorithm, KeyError, KeyResolver, VerifyingKey};
 use clerk_token_types::{
-    AcceptsToken, Jwt, M2M_TOKEN_PREFIX, M2MToken, Reason, TokenType, classify_jwt, is_jwt_format,
-    machine_token_type_by_prefix,
+    AcceptsToken, Jwt, M2M_TOKEN_PREFIX, M2MToken, Reason, TokenType, classify_decoded,
+    classify_jwt, is_jwt_format, machine_token_type_by_prefix,
 };
 use clerk_token_verify::{M2m, OAuth, Session, Verifier, VerifyError};
 use tracing::Instrument;
@@ -210,13 +210,21 @@ impl MachineAuth {
     /// # Errors
     /// As in the table, with the reference's messages.
     pub async fn verify_machine_token(&self, token: &str) -> Result<VerifiedToken, Error> {
+        self.verify_presented(&Presented::new(token)).await
+    }
+
+    /// [`Self::verify_machine_token`] for a token already looked at (and decoded) by the caller.
+    pub(crate) async fn verify_presented(
+        &self,
+        presented: &Presented<'_>,
+    ) -> Result<VerifiedToken, Error> {
         let span = tracing::info_span!(
             "clerk_m2m.verify_machine_token",
             token_type = tracing::field::Empty,
             ok = tracing::field::Empty
         );
         async {
-            let r = self.route_machine_token(token).await;
+            let r = self.route_machine_token(presented).await;
             let tt = match &r {
                 Ok(v) => Some(v.token_type()),
                 Err(e) => e.token_type(),
@@ -232,17 +240,21 @@ impl MachineAuth {
         .await
     }
 
-    async fn route_machine_token(&self, token: &str) -> Result<VerifiedToken, Error> {
-        if is_jwt_format(token) {
-            let jwt = decode(token)?;
-            return match classify_jwt(&jwt) {
+    async fn route_machine_token(&self, presented: &Presented<'_>) -> Result<VerifiedToken, Error> {
+        let token = presented.token;
+        if let Some(decoded) = &presented.decoded {
+            let jwt = decoded.as_ref().map_err(|source| Error::Decode {
+                token_type: TokenType::M2MToken,
+                source: source.clone(),
+            })?;
+            return match classify_jwt(jwt) {
                 Some(TokenType::M2MToken) => {
-                    self.verify_m2m_jwt(&jwt).await.map(VerifiedToken::M2M)
+                    self.verify_m2m_jwt(jwt).await.map(VerifiedToken::M2M)
                 }
                 Some(TokenType::OAuthToken) => self
                     .inner
                     .oauth
-                    .verify_jwt(&jwt)
+                    .verify_jwt(jwt)
                     .await
                     .map(VerifiedToken::OAuthJwt)
                     .map_err(|source| Error::Verify {
@@ -339,6 +351,33 @@ impl MachineAuth {
             .instrument(span)
             .await
             .map(|s| VerifiedToken::Session(Box::new(s)))
+    }
+}
+
+/// A presented token, decoded at most once: request routing, the type rules and the verifier
+/// all read the same decode instead of decoding the token again at each step.
+pub(crate) struct Presented<'t> {
+    pub(crate) token: &'t str,
+    /// The decode, when the token is JWT-shaped.
+    pub(crate) decoded: Option<Result<Jwt, clerk_token_types::Error>>,
+}
+
+impl<'t> Presented<'t> {
+    pub(crate) fn new(token: &'t str) -> Self {
+        Self {
+            token,
+            decoded: is_jwt_format(token).then(|| Jwt::decode(token)),
+        }
+    }
+
+    /// The decoded JWT, if the token is one.
+    pub(crate) fn jwt(&self) -> Option<&Jwt> {
+        self.decoded.as_ref().and_then(|d| d.as_ref().ok())
+    }
+
+    /// The reference's `getMachineTokenType` when `isMachineToken`, else `None`.
+    pub(crate) fn machine_type(&self) -> Option<TokenType> {
+        classify_decoded(self.token, self.jwt()).filter(|t| t.is_machine())
     }
 }
 

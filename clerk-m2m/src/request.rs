@@ -1,12 +1,11 @@
 //! [`MachineAuth::authenticate_request`]: the reference's request-level decision table (§10.3)
 //! for bearer tokens.
 
-use clerk_token_types::{
-    AcceptsToken, Jwt, JwtCategory, TokenType, classify, classify_jwt, is_jwt_format,
-};
+use clerk_token_types::{AcceptsToken, JwtCategory, TokenType, classify_jwt};
 use http::HeaderMap;
 use tracing::Instrument;
 
+use crate::machine_auth::Presented;
 use crate::{AuthObject, AuthState, MachineAuth, SignedOutReason, bearer_token};
 
 impl MachineAuth {
@@ -76,17 +75,20 @@ impl MachineAuth {
 
     async fn decide(&self, token: Option<&str>) -> AuthState {
         let accepts = &self.inner.accepts;
+        // Decoded once here; every rule below and the verifier read this decode.
+        let presented = token.map(Presented::new);
 
         if let AcceptsToken::List(list) = accepts {
-            let parsed = token
-                .and_then(machine_type)
+            let parsed = presented
+                .as_ref()
+                .and_then(Presented::machine_type)
                 .unwrap_or(TokenType::SessionToken);
             if !list.contains(&parsed) {
                 return AuthState::signed_out(None, SignedOutReason::TokenTypeMismatch, "");
             }
         }
 
-        let Some(token) = token else {
+        let Some(presented) = presented else {
             return match accepts {
                 AcceptsToken::One(t) if t.is_machine() => {
                     AuthState::signed_out(Some(*t), SignedOutReason::NoTokenInHeader, "")
@@ -101,25 +103,25 @@ impl MachineAuth {
         };
 
         match accepts {
-            AcceptsToken::Any | AcceptsToken::List(_) => match machine_type(token) {
+            AcceptsToken::Any | AcceptsToken::List(_) => match presented.machine_type() {
                 // Accepted by the list check above (and by "any").
-                Some(_) => self.machine(token).await,
-                None => self.session(token).await,
+                Some(_) => self.machine(&presented).await,
+                None => self.session(presented.token).await,
             },
             AcceptsToken::One(TokenType::SessionToken) => {
-                if is_machine_jwt(token) || has_non_session_category(token) {
+                if is_machine_jwt(&presented) || has_non_session_category(&presented) {
                     AuthState::signed_out(
                         Some(TokenType::SessionToken),
                         SignedOutReason::TokenTypeMismatch,
                         "",
                     )
                 } else {
-                    self.session(token).await
+                    self.session(presented.token).await
                 }
             }
             AcceptsToken::One(expected) => {
-                if machine_type(token) == Some(*expected) {
-                    self.machine(token).await
+                if presented.machine_type() == Some(*expected) {
+                    self.machine(&presented).await
                 } else {
                     AuthState::signed_out(Some(*expected), SignedOutReason::TokenTypeMismatch, "")
                 }
@@ -127,9 +129,9 @@ impl MachineAuth {
         }
     }
 
-    async fn machine(&self, token: &str) -> AuthState {
-        match self.verify_machine_token(token).await {
-            Ok(v) => AuthState::SignedIn(AuthObject::new(v, token)),
+    async fn machine(&self, presented: &Presented<'_>) -> AuthState {
+        match self.verify_presented(presented).await {
+            Ok(v) => AuthState::SignedIn(AuthObject::new(v, presented.token)),
             Err(e) => AuthState::signed_out(
                 e.token_type(),
                 SignedOutReason::Code(e.code()),
@@ -154,23 +156,14 @@ impl MachineAuth {
     }
 }
 
-/// The reference's `getMachineTokenType` when `isMachineToken`, else `None`.
-fn machine_type(token: &str) -> Option<TokenType> {
-    classify(token).filter(|t| t.is_machine())
-}
-
 /// `isMachineJwt`: an OAuth or M2M JWT.
-fn is_machine_jwt(token: &str) -> bool {
-    is_jwt_format(token)
-        && Jwt::decode(token)
-            .ok()
-            .and_then(|j| classify_jwt(&j))
-            .is_some()
+fn is_machine_jwt(presented: &Presented<'_>) -> bool {
+    presented.jwt().and_then(classify_jwt).is_some()
 }
 
 /// `hasNonSessionJwtCategory`: decodes, and `cat` is present and neither session nor ignore.
-fn has_non_session_category(token: &str) -> bool {
-    Jwt::decode(token).is_ok_and(|j| {
+fn has_non_session_category(presented: &Presented<'_>) -> bool {
+    presented.jwt().is_some_and(|j| {
         !matches!(
             j.header().cat,
             JwtCategory::Absent | JwtCategory::Session | JwtCategory::Ignore

@@ -44,7 +44,8 @@ pub use jwt::{
 pub use m2m_token::M2MToken;
 pub use prefix::{
     API_KEY_PREFIX, M2M_TOKEN_PREFIX, MACHINE_ID_PREFIX, OAUTH_ACCESS_TOKEN_TYPES,
-    OAUTH_TOKEN_PREFIX, classify, classify_jwt, is_jwt_format, machine_token_type_by_prefix,
+    OAUTH_TOKEN_PREFIX, classify, classify_decoded, classify_jwt, is_jwt_format,
+    machine_token_type_by_prefix,
 };
 pub use secret::{MachineSecretKey, SecretKey};
 pub use time::format_utc;

@@ -93,19 +93,32 @@ pub fn classify_jwt(jwt: &Jwt) -> Option<TokenType> {
 /// assert_eq!(classify("API_KEY_abc"), None);
 /// ```
 pub fn classify(token: &str) -> Option<TokenType> {
-    let jwt_type = || {
-        if is_jwt_format(token) {
-            Jwt::decode_with(token, &DecodeOptions::default())
-                .ok()
-                .and_then(|j| classify_jwt(&j))
-        } else {
-            None
-        }
-    };
     if token.starts_with(M2M_TOKEN_PREFIX) {
         return Some(TokenType::M2MToken);
     }
-    let jwt = jwt_type();
+    let jwt = if is_jwt_format(token) {
+        Jwt::decode_with(token, &DecodeOptions::default()).ok()
+    } else {
+        None
+    };
+    classify_decoded(token, jwt.as_ref())
+}
+
+/// [`classify`] for a caller that has already decoded the token: `jwt` is the token decoded
+/// (`None` when it is not JWT-shaped or did not decode), so routing and verification can share
+/// one decode.
+///
+/// ```rust
+/// use clerk_token_types::{classify_decoded, is_jwt_format, Jwt, TokenType};
+/// let token = "ak_abc";
+/// let jwt = is_jwt_format(token).then(|| Jwt::decode(token).ok()).flatten();
+/// assert_eq!(classify_decoded(token, jwt.as_ref()), Some(TokenType::ApiKey));
+/// ```
+pub fn classify_decoded(token: &str, jwt: Option<&Jwt>) -> Option<TokenType> {
+    if token.starts_with(M2M_TOKEN_PREFIX) {
+        return Some(TokenType::M2MToken);
+    }
+    let jwt = jwt.and_then(classify_jwt);
     if jwt == Some(TokenType::M2MToken) {
         return Some(TokenType::M2MToken);
     }

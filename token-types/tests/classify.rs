@@ -4,7 +4,7 @@ mod common;
 
 use clerk_token_types::{
     API_KEY_PREFIX, Jwt, M2M_TOKEN_PREFIX, MACHINE_ID_PREFIX, OAUTH_ACCESS_TOKEN_TYPES,
-    OAUTH_TOKEN_PREFIX, TokenType, classify, classify_jwt, is_jwt_format,
+    OAUTH_TOKEN_PREFIX, TokenType, classify, classify_decoded, classify_jwt, is_jwt_format,
     machine_token_type_by_prefix,
 };
 use common::{M2M_HEADER, mock_m2m_payload, token};
@@ -94,6 +94,27 @@ fn prefixes_are_case_sensitive() {
     ] {
         assert_eq!(machine_token_type_by_prefix(none), None, "{none:?}");
         assert_eq!(classify(none), None, "{none:?}");
+    }
+}
+
+/// `classify_decoded` with the caller's decode agrees with `classify` on every kind of token.
+#[test]
+fn classify_decoded_agrees_with_classify() {
+    let m2m = token(M2M_HEADER, &mock_m2m_payload(), b"sig");
+    let tokens = [
+        "mt_1xxxxxxxxxxxxx".to_owned(),
+        "oat_1xxxxxxxxxxxxx".to_owned(),
+        "ak_1xxxxxxxxxxxxx".to_owned(),
+        "".to_owned(),
+        "a.b.c".to_owned(),
+        m2m,
+        oauth_jwt("at+jwt", r#""user_1""#),
+        oauth_jwt("at+jwt", r#""mch_1""#),
+        oauth_jwt("JWT", r#""user_1""#),
+    ];
+    for t in &tokens {
+        let decoded = is_jwt_format(t).then(|| Jwt::decode(t).ok()).flatten();
+        assert_eq!(classify_decoded(t, decoded.as_ref()), classify(t), "{t}");
     }
 }
 
