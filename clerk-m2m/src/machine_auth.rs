@@ -248,9 +248,7 @@ impl MachineAuth {
                 source: source.clone(),
             })?;
             return match classify_jwt(jwt) {
-                Some(TokenType::M2MToken) => {
-                    self.verify_m2m_jwt(jwt).await.map(VerifiedToken::M2M)
-                }
+                Some(TokenType::M2MToken) => self.verify_m2m_jwt(jwt).await.map(VerifiedToken::M2M),
                 Some(TokenType::OAuthToken) => self
                     .inner
                     .oauth
