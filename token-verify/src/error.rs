@@ -256,6 +256,39 @@ fn audience_message(aud: Option<&Value>, expected: &[String]) -> String {
     )
 }
 
+/// The `token_type` field of any variant, by reference (`&` or `&mut`, following `$e`): one list
+/// of the variants for both the getter and the setter.
+macro_rules! token_type_of {
+    ($e:expr) => {
+        match $e {
+            VerifyError::Decode { token_type, .. }
+            | VerifyError::InvalidCategory { token_type, .. }
+            | VerifyError::InvalidType { token_type, .. }
+            | VerifyError::InvalidAlgorithm { token_type, .. }
+            | VerifyError::CriticalHeader { token_type, .. }
+            | VerifyError::EmbeddedKeyHeader { token_type, .. }
+            | VerifyError::NestedJwt { token_type, .. }
+            | VerifyError::Key { token_type, .. }
+            | VerifyError::SignatureFailed { token_type, .. }
+            | VerifyError::InvalidSignature { token_type }
+            | VerifyError::InvalidSubject { token_type, .. }
+            | VerifyError::SubjectNotMachine { token_type, .. }
+            | VerifyError::InvalidAudience { token_type, .. }
+            | VerifyError::InvalidAuthorizedParty { token_type, .. }
+            | VerifyError::InvalidExpiry { token_type, .. }
+            | VerifyError::Expired { token_type, .. }
+            | VerifyError::InvalidNotBefore { token_type, .. }
+            | VerifyError::NotActiveYet { token_type, .. }
+            | VerifyError::InvalidIssuedAt { token_type, .. }
+            | VerifyError::IssuedInTheFuture { token_type, .. }
+            | VerifyError::InvalidIssuer { token_type, .. }
+            | VerifyError::MachineNotInScope { token_type, .. }
+            | VerifyError::Mapping { token_type, .. }
+            | VerifyError::Custom { token_type, .. } => token_type,
+        }
+    };
+}
+
 impl VerifyError {
     /// An error for a user [`Check`](crate::Check).
     ///
@@ -281,64 +314,12 @@ impl VerifyError {
     /// assert_eq!(VerifyError::custom(clerk_token_verify::Reason::TokenInvalid, "x").token_type(), None);
     /// ```
     pub fn token_type(&self) -> Option<TokenType> {
-        match self {
-            Self::Decode { token_type, .. }
-            | Self::InvalidCategory { token_type, .. }
-            | Self::InvalidType { token_type, .. }
-            | Self::InvalidAlgorithm { token_type, .. }
-            | Self::CriticalHeader { token_type, .. }
-            | Self::EmbeddedKeyHeader { token_type, .. }
-            | Self::NestedJwt { token_type, .. }
-            | Self::Key { token_type, .. }
-            | Self::SignatureFailed { token_type, .. }
-            | Self::InvalidSignature { token_type }
-            | Self::InvalidSubject { token_type, .. }
-            | Self::SubjectNotMachine { token_type, .. }
-            | Self::InvalidAudience { token_type, .. }
-            | Self::InvalidAuthorizedParty { token_type, .. }
-            | Self::InvalidExpiry { token_type, .. }
-            | Self::Expired { token_type, .. }
-            | Self::InvalidNotBefore { token_type, .. }
-            | Self::NotActiveYet { token_type, .. }
-            | Self::InvalidIssuedAt { token_type, .. }
-            | Self::IssuedInTheFuture { token_type, .. }
-            | Self::InvalidIssuer { token_type, .. }
-            | Self::MachineNotInScope { token_type, .. }
-            | Self::Mapping { token_type, .. }
-            | Self::Custom { token_type, .. } => *token_type,
-        }
+        *token_type_of!(self)
     }
 
     /// Sets the token type if none is set yet (the verifier stamps its preset's type).
     pub(crate) fn with_token_type(mut self, t: TokenType) -> Self {
-        match &mut self {
-            Self::Decode { token_type, .. }
-            | Self::InvalidCategory { token_type, .. }
-            | Self::InvalidType { token_type, .. }
-            | Self::InvalidAlgorithm { token_type, .. }
-            | Self::CriticalHeader { token_type, .. }
-            | Self::EmbeddedKeyHeader { token_type, .. }
-            | Self::NestedJwt { token_type, .. }
-            | Self::Key { token_type, .. }
-            | Self::SignatureFailed { token_type, .. }
-            | Self::InvalidSignature { token_type }
-            | Self::InvalidSubject { token_type, .. }
-            | Self::SubjectNotMachine { token_type, .. }
-            | Self::InvalidAudience { token_type, .. }
-            | Self::InvalidAuthorizedParty { token_type, .. }
-            | Self::InvalidExpiry { token_type, .. }
-            | Self::Expired { token_type, .. }
-            | Self::InvalidNotBefore { token_type, .. }
-            | Self::NotActiveYet { token_type, .. }
-            | Self::InvalidIssuedAt { token_type, .. }
-            | Self::IssuedInTheFuture { token_type, .. }
-            | Self::InvalidIssuer { token_type, .. }
-            | Self::MachineNotInScope { token_type, .. }
-            | Self::Mapping { token_type, .. }
-            | Self::Custom { token_type, .. } => {
-                token_type.get_or_insert(t);
-            }
-        }
+        token_type_of!(&mut self).get_or_insert(t);
         self
     }
 
