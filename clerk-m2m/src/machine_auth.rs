@@ -165,11 +165,12 @@ impl MachineAuth {
             ok = tracing::field::Empty
         );
         async {
-            let r = if is_jwt_format(token) {
+            let presented = Presented::new(token);
+            let r = if let Some(jwt) = presented.decoded_jwt() {
                 tracing::Span::current().record("route", "jwt");
-                let jwt = decode(token)?;
-                match classify_jwt(&jwt) {
-                    Some(TokenType::M2MToken) => self.verify_m2m_jwt(&jwt).await,
+                let jwt = jwt?;
+                match classify_jwt(jwt) {
+                    Some(TokenType::M2MToken) => self.verify_m2m_jwt(jwt).await,
                     found => Err(Error::TokenTypeMismatch {
                         expected: TokenType::M2MToken,
                         found,
@@ -242,11 +243,8 @@ impl MachineAuth {
 
     async fn route_machine_token(&self, presented: &Presented<'_>) -> Result<VerifiedToken, Error> {
         let token = presented.token;
-        if let Some(decoded) = &presented.decoded {
-            let jwt = decoded.as_ref().map_err(|source| Error::Decode {
-                token_type: TokenType::M2MToken,
-                source: source.clone(),
-            })?;
+        if let Some(jwt) = presented.decoded_jwt() {
+            let jwt = jwt?;
             return match classify_jwt(jwt) {
                 Some(TokenType::M2MToken) => self.verify_m2m_jwt(jwt).await.map(VerifiedToken::M2M),
                 Some(TokenType::OAuthToken) => self
@@ -373,18 +371,21 @@ impl<'t> Presented<'t> {
         self.decoded.as_ref().and_then(|d| d.as_ref().ok())
     }
 
+    /// The decode when the token is JWT-shaped; a failure is `token-invalid`, typed
+    /// `m2m_token` (reference §8.1).
+    pub(crate) fn decoded_jwt(&self) -> Option<Result<&Jwt, Error>> {
+        self.decoded.as_ref().map(|d| {
+            d.as_ref().map_err(|source| Error::Decode {
+                token_type: TokenType::M2MToken,
+                source: source.clone(),
+            })
+        })
+    }
+
     /// The reference's `getMachineTokenType` when `isMachineToken`, else `None`.
     pub(crate) fn machine_type(&self) -> Option<TokenType> {
         classify_decoded(self.token, self.jwt()).filter(|t| t.is_machine())
     }
-}
-
-/// Decodes a JWT-shaped token; a failure is `token-invalid`, typed `m2m_token` (reference §8.1).
-fn decode(token: &str) -> Result<Jwt, Error> {
-    Jwt::decode(token).map_err(|source| Error::Decode {
-        token_type: TokenType::M2MToken,
-        source,
-    })
 }
 
 /// A kid for logs: attacker-controlled, so bounded.
