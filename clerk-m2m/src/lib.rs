@@ -15,7 +15,7 @@
 //!
 //! ```rust
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use clerk_m2m::emulator::Emulator;
+//! use clerk_bapi_emulator::Emulator;
 //! use clerk_m2m::{CreateM2MTokenParams, MachineAuth, TokenFormat};
 //!
 //! // A local Backend API: an instance with two machines, "worker" may call "api".

@@ -4,7 +4,7 @@
 
 mod common;
 
-use clerk_m2m::emulator::{Endpoint, MintSpec};
+use clerk_bapi_emulator::{Endpoint, MintSpec};
 use clerk_m2m::{
     AcceptsToken, AuthState, CreateM2MTokenParams, ErrorCode, Reason, SignedOutReason, TokenType,
 };

@@ -5,7 +5,7 @@ mod common;
 
 use axum::Router;
 use axum::routing::get;
-use clerk_m2m::emulator::MintSpec;
+use clerk_bapi_emulator::MintSpec;
 use clerk_m2m::{AuthObject, CreateM2MTokenParams, MachineAuth};
 use common::World;
 

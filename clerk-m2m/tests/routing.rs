@@ -4,7 +4,7 @@
 
 mod common;
 
-use clerk_m2m::emulator::{Endpoint, Fault, MintSpec};
+use clerk_bapi_emulator::{Endpoint, Fault, MintSpec};
 use clerk_m2m::{
     CreateM2MTokenParams, Error, ErrorCode, MachineAuth, MachineSecretKey, PemKeyResolver, Reason,
     RetryPolicy, SecretKey, TokenFormat, TokenType, VerifiedToken,

@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use clerk_m2m::emulator::MintSpec;
+use clerk_bapi_emulator::MintSpec;
 use clerk_m2m::{CreateM2MTokenParams, ListM2MTokensParams, TokenFormat};
 use common::World;
 use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};

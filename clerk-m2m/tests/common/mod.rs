@@ -2,7 +2,7 @@
 //! `MachineAuth` values.
 #![allow(dead_code, unreachable_pub)]
 
-use clerk_m2m::emulator::{Emulator, EmulatorHandle, MachineInfo};
+use clerk_bapi_emulator::{Emulator, EmulatorHandle, MachineInfo};
 use clerk_m2m::{AcceptsToken, MachineAuth, MachineAuthBuilder, RetryPolicy};
 
 pub struct World {

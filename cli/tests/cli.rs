@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Stdio;
 
-use clerk_m2m::emulator::MintSpec;
+use clerk_bapi_emulator::MintSpec;
 use common::World;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -492,7 +492,7 @@ async fn verify_json_lines_have_exactly_the_documented_shape() {
 
 #[tokio::test]
 async fn verify_stdin_prints_in_input_order_when_later_tokens_finish_first() {
-    use clerk_m2m::emulator::{Endpoint, Fault};
+    use clerk_bapi_emulator::{Endpoint, Fault};
     let w = World::new().await;
     let url = w.emu.api_url();
     let sk = w.emu.secret_key().expose_secret().to_owned();

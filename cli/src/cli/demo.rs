@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use clerk_m2m::emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
+use clerk_bapi_emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
 use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, Jwt, MachineAuth, Reason, TokenFormat};
 use clerk_token_types::{JWT_CATEGORY_SESSION_TOKEN, encode_segment};
 
@@ -137,7 +137,7 @@ pub(crate) async fn run(a: DemoArgs) -> Result<Exit, Failure> {
 async fn steps(
     emu: &EmulatorHandle,
     api_id: &str,
-    worker: &clerk_m2m::emulator::MachineInfo,
+    worker: &clerk_bapi_emulator::MachineInfo,
     n: u32,
     report: &mut Report,
 ) -> Result<(), Error> {

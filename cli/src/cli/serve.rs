@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use clap::Args;
-use clerk_m2m::emulator::Emulator;
+use clerk_bapi_emulator::Emulator;
 
 use super::{Exit, Failure};
 
