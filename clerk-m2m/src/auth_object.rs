@@ -72,7 +72,8 @@ impl VerifiedToken {
 /// The authenticated caller of a request (the reference's authenticated machine object, §11):
 /// token type, id, subject, machine id, scopes, claims and the raw token.
 ///
-/// `Debug` cuts the raw token to its first 7 characters, as the reference's `debug()`.
+/// `Debug` shows none of the raw token: the reference's `debug()` prints its first 7
+/// characters, which for an `mt_` token are 4 characters of its secret; we print only the type.
 #[derive(Clone)]
 pub struct AuthObject {
     token_type: TokenType,
@@ -184,6 +185,31 @@ impl AuthObject {
         self.claims.as_ref()
     }
 
+    /// The custom claims as your own type, the habit of `jsonwebtoken::decode::<Claims>`.
+    /// Absent claims read as JSON `null`, so an `Option<T>` or a type with all-default fields
+    /// can stand for "no claims".
+    ///
+    /// ```rust
+    /// use clerk_m2m::{AuthObject, M2MToken, VerifiedToken};
+    /// #[derive(serde::Deserialize)]
+    /// struct Claims { tenant: String }
+    ///
+    /// let mut t = M2MToken::new("mt_1", "mch_caller");
+    /// t.claims = Some(serde_json::json!({"tenant": "acme", "other": 1}));
+    /// let auth = AuthObject::new(VerifiedToken::M2M(t), "mt_secret");
+    /// assert_eq!(auth.claims_as::<Claims>()?.tenant, "acme");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The claims do not have the shape of `T`.
+    pub fn claims_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match &self.claims {
+            Some(v) => T::deserialize(v),
+            None => T::deserialize(&Value::Null),
+        }
+    }
+
     /// The raw bearer token, as the reference's `getToken()`. Handle with care: it is a secret.
     pub fn token(&self) -> &str {
         &self.token
@@ -203,20 +229,9 @@ impl fmt::Debug for AuthObject {
             .field("subject", &self.subject)
             .field("scopes", &self.scopes)
             .field("claims", &self.claims)
-            .field("token", &redact(&self.token))
+            .field("token", &"<redacted>")
             .finish_non_exhaustive()
     }
-}
-
-/// The first 7 characters of a secret, then `…`, as the reference's debug output.
-///
-/// ```rust
-/// assert_eq!(clerk_m2m::redact("mt_0123456789"), "mt_0123…");
-/// assert_eq!(clerk_m2m::redact("short"), "short…");
-/// ```
-pub fn redact(secret: &str) -> String {
-    let prefix: String = secret.chars().take(7).collect();
-    format!("{prefix}…")
 }
 
 fn str_field(json: &Value, name: &str) -> Option<String> {
@@ -254,13 +269,48 @@ mod tests {
     }
 
     #[test]
-    fn debug_never_shows_the_whole_token() {
-        let a = AuthObject::new(
-            VerifiedToken::M2M(M2MToken::new("mt_1", "mch_a")),
+    fn debug_shows_none_of_the_token() {
+        for token in [
             "mt_abcdefghijklmnop",
+            "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+            "ak_0123456789",
+        ] {
+            let a = AuthObject::new(VerifiedToken::M2M(M2MToken::new("mt_1", "mch_a")), token);
+            let dbg = format!("{a:?}");
+            assert!(dbg.contains(r#"token: "<redacted>""#), "{dbg}");
+            // Not even the first characters after the prefix (the reference shows 4 of them).
+            assert!(!dbg.contains(&token[..4]), "{dbg}");
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Claims {
+        tenant: String,
+        #[serde(default)]
+        tier: Option<u8>,
+    }
+
+    #[test]
+    fn claims_as_reads_custom_claims_into_a_type() {
+        let mut t = M2MToken::new("mt_1", "mch_a");
+        t.claims = Some(json!({"tenant": "acme", "tier": 2, "extra": true}));
+        let a = AuthObject::new(VerifiedToken::M2M(t), "mt_x");
+        let c: Claims = a.claims_as().unwrap();
+        assert_eq!(
+            c,
+            Claims {
+                tenant: "acme".into(),
+                tier: Some(2)
+            }
         );
-        let dbg = format!("{a:?}");
-        assert!(dbg.contains("mt_abcd…"), "{dbg}");
-        assert!(!dbg.contains("mt_abcde"), "{dbg}");
+        // A shape mismatch is an error, not a default.
+        let mut t = M2MToken::new("mt_1", "mch_a");
+        t.claims = Some(json!({"tenant": 7}));
+        let a = AuthObject::new(VerifiedToken::M2M(t), "mt_x");
+        assert!(a.claims_as::<Claims>().is_err());
+        // No claims: `Option<T>` is `None`, a required type is an error.
+        let a = AuthObject::new(VerifiedToken::M2M(M2MToken::new("mt_1", "mch_a")), "mt_x");
+        assert_eq!(a.claims_as::<Option<Claims>>().unwrap(), None);
+        assert!(a.claims_as::<Claims>().is_err());
     }
 }

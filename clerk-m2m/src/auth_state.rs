@@ -56,6 +56,7 @@ impl fmt::Display for SignedOutReason {
 }
 
 /// A signed-out request (the reference's unauthenticated state).
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedOut {
     /// The token type of the state: the expected type, the detected type, or `None` for the
@@ -68,6 +69,7 @@ pub struct SignedOut {
 }
 
 /// The result of authenticating a request.
+#[non_exhaustive]
 #[derive(Clone, Debug)]
 pub enum AuthState {
     /// The bearer token verified.

@@ -1,7 +1,6 @@
 //! [`MachineAuthBuilder`]: every option of a [`MachineAuth`], validated once at `build()`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clerk_backend_api::{BackendApi, RetryPolicy};
@@ -76,8 +75,20 @@ impl MachineAuthBuilder {
         self
     }
 
-    /// Allowed clock skew for `exp`/`nbf`/`iat`, in ms (default 5000; a non-finite value falls
-    /// back to 5000, a negative one narrows the window as in the reference).
+    /// Allowed clock skew for `exp`/`nbf`/`iat` (default 5 s).
+    ///
+    /// ```rust
+    /// use std::time::Duration;
+    /// let builder = clerk_m2m::MachineAuth::builder().clock_skew(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// ```
+    pub fn clock_skew(self, skew: Duration) -> Self {
+        self.clock_skew_ms(skew.as_secs_f64() * 1000.0)
+    }
+
+    /// Allowed clock skew in milliseconds, as the reference's `clockSkewInMs` (default 5000; a
+    /// non-finite value falls back to 5000, a negative one narrows the window as in the
+    /// reference). [`clock_skew`](Self::clock_skew) takes a `Duration`.
     pub fn clock_skew_ms(mut self, ms: f64) -> Self {
         self.clock_skew_ms = Some(ms);
         self
@@ -131,7 +142,8 @@ impl MachineAuthBuilder {
         self
     }
 
-    /// Replaces the key resolution (PEM / JWKS) with your own [`KeyResolver`].
+    /// Replaces the key resolution (PEM / JWKS) with your own [`KeyResolver`]. This is also how
+    /// two values share one JWKS cache: `.key_resolver(other.key_resolver())`.
     pub fn key_resolver(mut self, resolver: Arc<dyn KeyResolver>) -> Self {
         self.key_resolver = Some(resolver);
         self
@@ -165,13 +177,13 @@ impl MachineAuthBuilder {
     }
 
     /// Validates the options and builds the [`MachineAuth`]: parses the PEM key, builds the
-    /// Backend API client and finds the JWKS cache.
+    /// Backend API client and, with a secret key and no local key, a JWKS cache of its own.
     ///
-    /// There is one JWKS cache per (API URL, secret key) in the process: every `MachineAuth`
-    /// built with the same pair (and no PEM key or custom resolver) shares the keys fetched by
-    /// the first one still alive, and a different secret key or URL never sees them (the
-    /// reference scopes its cache the same way). Fetches of a shared cache use the Backend API
-    /// client (timeout, retries) of the `MachineAuth` that created it.
+    /// The JWKS cache belongs to the value built here: its clones share it (clone the value, as
+    /// you would a `reqwest::Client`), and it fetches with this value's Backend API client
+    /// (timeout, retries). Another `build()` gets a cache of its own; to share one explicitly,
+    /// pass [`MachineAuth::key_resolver`] of the first value to
+    /// [`key_resolver`](Self::key_resolver) of the second.
     ///
     /// # Errors
     /// No credential at all; a secret key missing for the accepted token types; a PEM key that
@@ -220,8 +232,12 @@ impl MachineAuthBuilder {
                 (r, KeySource::Custom)
             } else if let Some(pem) = self.jwt_key.as_deref() {
                 (Arc::new(PemKeyResolver::new(pem)?), KeySource::Pem)
-            } else if let Some(sk) = &self.secret_key {
-                (shared_jwks_cache(&api, sk), KeySource::Jwks)
+            } else if self.secret_key.is_some() {
+                // The client carries the secret key; the cache fetches through it.
+                (
+                    Arc::new(RemoteJwksResolver::new(api.clone())),
+                    KeySource::Jwks,
+                )
             } else {
                 (Arc::new(NoKeyResolver), KeySource::None)
             };
@@ -249,6 +265,7 @@ impl MachineAuthBuilder {
         Ok(MachineAuth {
             inner: Arc::new(Inner {
                 api,
+                resolver,
                 m2m,
                 oauth,
                 session,
@@ -257,83 +274,5 @@ impl MachineAuthBuilder {
                 expected_machine: self.expected_machine,
             }),
         })
-    }
-}
-
-/// The live JWKS caches of the process, by (API URL as configured, secret key). Weak: a cache
-/// lives as long as some `MachineAuth` uses it.
-type JwksCache = RemoteJwksResolver<BackendApi>;
-type JwksCaches = HashMap<(String, SecretKey), Weak<JwksCache>>;
-static JWKS_CACHES: LazyLock<Mutex<JwksCaches>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The JWKS cache of (`api.api_url()`, `secret_key`): the live one if there is one, else a new
-/// one fetching through `api`.
-fn shared_jwks_cache(api: &BackendApi, secret_key: &SecretKey) -> Arc<dyn KeyResolver> {
-    let mut caches = JWKS_CACHES.lock().unwrap_or_else(PoisonError::into_inner);
-    let key = (api.api_url().to_owned(), secret_key.clone());
-    if let Some(live) = caches.get(&key).and_then(Weak::upgrade) {
-        return live;
-    }
-    // Forget the caches nobody uses any more, then register the new one.
-    caches.retain(|_, weak| weak.strong_count() > 0);
-    let cache = Arc::new(RemoteJwksResolver::new(api.clone()));
-    caches.insert(key, Arc::downgrade(&cache));
-    cache
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    fn cache(url: &str, sk: &str) -> Arc<dyn KeyResolver> {
-        let sk = SecretKey::new(sk).unwrap();
-        let api = BackendApi::builder()
-            .api_url(url)
-            .secret_key(sk.clone())
-            .build()
-            .unwrap();
-        shared_jwks_cache(&api, &sk)
-    }
-
-    #[test]
-    fn one_jwks_cache_per_api_url_and_secret_key() {
-        let a = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        let a2 = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        let other_key = cache("http://127.0.0.1:9/one", "sk_test_registry_b");
-        let other_url = cache("http://127.0.0.1:9/two", "sk_test_registry_a");
-        assert!(Arc::ptr_eq(&a, &a2));
-        assert!(!Arc::ptr_eq(&a, &other_key));
-        assert!(!Arc::ptr_eq(&a, &other_url));
-        // Once nobody uses it, it is forgotten: the next build starts a new cache.
-        let weak = Arc::downgrade(&a);
-        drop((a, a2));
-        assert!(weak.upgrade().is_none());
-        let fresh = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        let again = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        assert!(Arc::ptr_eq(&fresh, &again));
-    }
-
-    #[test]
-    fn machine_auth_values_built_alike_use_the_registry() {
-        let sk = SecretKey::new("sk_test_registry_c").unwrap();
-        let build = || {
-            MachineAuth::builder()
-                .api_url("http://127.0.0.1:9/three")
-                .secret_key(sk.clone())
-                .build()
-                .unwrap()
-        };
-        let (a, b) = (build(), build());
-        let api = BackendApi::builder()
-            .api_url("http://127.0.0.1:9/three")
-            .build()
-            .unwrap();
-        // While the values are alive, the registry hands out the cache they use...
-        let c = shared_jwks_cache(&api, &sk);
-        assert!(Arc::strong_count(&c) > 1);
-        drop((a, b));
-        // ...and only that one holds it afterwards.
-        assert_eq!(Arc::strong_count(&c), 1);
     }
 }

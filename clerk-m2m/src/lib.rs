@@ -52,21 +52,27 @@ mod bearer;
 mod builder;
 mod error;
 #[cfg(feature = "axum")]
+mod extractor;
+#[cfg(feature = "tower")]
 mod layer;
 mod machine_auth;
+mod options;
 mod request;
 
-pub use auth_object::{AuthObject, VerifiedToken, redact};
+pub use auth_object::{AuthObject, VerifiedToken};
 pub use auth_state::{
     AUTH_MESSAGE_HEADER, AUTH_REASON_HEADER, AUTH_STATUS_HEADER, AuthState, SignedOut,
     SignedOutReason,
 };
-pub use bearer::{bearer_token, parse_authorization};
+pub use bearer::bearer_token;
 pub use builder::MachineAuthBuilder;
 pub use error::Error;
 #[cfg(feature = "axum")]
-pub use layer::{MachineAuthLayer, MachineAuthService, MissingAuthLayer};
+pub use extractor::MissingAuthLayer;
+#[cfg(feature = "tower")]
+pub use layer::{MachineAuthLayer, MachineAuthService};
 pub use machine_auth::MachineAuth;
+pub use options::AuthenticateOptions;
 
 // The lower crates, item by item (sqlx style).
 pub use clerk_backend_api::{
@@ -79,7 +85,7 @@ pub use clerk_jwks_cache::{
     StaticJwksResolver, VerifyingKey,
 };
 pub use clerk_token_types::{
-    API_KEY_PREFIX, AcceptsToken, Algorithm, ErrorCode, Jwt, JwtCategory, JwtClaims, JwtHeader,
+    API_KEY_PREFIX, AcceptsToken, Algorithm, ErrorCode, JwtCategory, JwtClaims, JwtHeader,
     M2M_TOKEN_PREFIX, M2MToken, MACHINE_ID_PREFIX, MachineSecretKey, OAUTH_TOKEN_PREFIX, Reason,
     SecretKey, TokenType, classify, classify_jwt, is_jwt_format, machine_token_type_by_prefix,
 };
@@ -87,6 +93,14 @@ pub use clerk_token_verify::{
     Check, Clock, DEFAULT_CLOCK_SKEW_MS, DecodeOptions, FixedClock, M2m, OAuth, OAuthAccessToken,
     Session, SessionClaims, Stage, SystemClock, Verifier, VerifyError,
 };
+
+/// Reading a token **without verifying it**: its header and claims as the token says, with no
+/// signature, key or claim check. For logs, routing and debugging tools, never for an access
+/// decision; the name is there so that nobody reaches for it by accident (jsonwebtoken's
+/// `dangerous` module has the same purpose). To verify, use [`MachineAuth`] or [`Verifier`].
+pub mod dangerous {
+    pub use clerk_token_types::Jwt;
+}
 
 /// The local Backend API emulator (crate `clerk-bapi-emulator`), for tests and demos.
 #[cfg(feature = "emulator")]

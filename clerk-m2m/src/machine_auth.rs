@@ -17,9 +17,8 @@ use crate::{Error, MachineAuthBuilder, VerifiedToken};
 /// Creates and verifies Clerk machine tokens with one configuration.
 ///
 /// Cheap to clone (an `Arc` inside) and `Send + Sync`: build it once and share it across tasks.
-/// Its JWKS cache is the process's one for its Backend API URL and secret key: clones, and
-/// other values built with the same URL and key, share the fetched keys; no other instance's
-/// keys are ever in it.
+/// Its JWKS cache belongs to it: clones share the fetched keys, another `build()` has its own
+/// (see [`MachineAuthBuilder::build`]). There is no process-wide state.
 ///
 /// ```rust
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), clerk_m2m::Error> {
@@ -41,6 +40,7 @@ pub struct MachineAuth {
 
 pub(crate) struct Inner {
     pub(crate) api: BackendApi,
+    pub(crate) resolver: Arc<dyn KeyResolver>,
     pub(crate) m2m: Verifier<M2m>,
     pub(crate) oauth: Verifier<OAuth>,
     pub(crate) session: Verifier<Session>,
@@ -97,6 +97,29 @@ impl MachineAuth {
     /// The Backend API client (for the calls this facade does not wrap, e.g. machines).
     pub fn backend_api(&self) -> &BackendApi {
         &self.inner.api
+    }
+
+    /// The key resolution of JWT verification: the PEM key, the JWKS cache or your own
+    /// resolver. Pass it to another builder's
+    /// [`key_resolver`](MachineAuthBuilder::key_resolver) to share one JWKS cache.
+    ///
+    /// ```rust
+    /// # fn main() -> Result<(), clerk_m2m::Error> {
+    /// use std::time::Duration;
+    /// use clerk_m2m::{MachineAuth, SecretKey};
+    /// let sk = SecretKey::new("sk_test_example").expect("well-formed");
+    /// let fast = MachineAuth::builder().secret_key(sk.clone()).timeout(Duration::from_secs(1)).build()?;
+    /// // Same keys, other Backend API settings for its own calls.
+    /// let patient = MachineAuth::builder()
+    ///     .secret_key(sk)
+    ///     .timeout(Duration::from_secs(30))
+    ///     .key_resolver(fast.key_resolver())
+    ///     .build()?;
+    /// assert!(std::sync::Arc::ptr_eq(&fast.key_resolver(), &patient.key_resolver()));
+    /// # Ok(()) }
+    /// ```
+    pub fn key_resolver(&self) -> Arc<dyn KeyResolver> {
+        Arc::clone(&self.inner.resolver)
     }
 
     /// The token types [`authenticate_request`](Self::authenticate_request) accepts.

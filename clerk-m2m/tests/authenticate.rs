@@ -30,7 +30,7 @@ fn raw(value: &'static str) -> HeaderMap {
 fn signed_out(s: &AuthState) -> (Option<TokenType>, SignedOutReason, String) {
     match s {
         AuthState::SignedOut(o) => (o.token_type, o.reason, o.message.clone()),
-        AuthState::SignedIn(a) => panic!("expected signed out, got {a:?}"),
+        other => panic!("expected signed out, got {other:?}"),
     }
 }
 

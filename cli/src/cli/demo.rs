@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
-use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, Jwt, MachineAuth, Reason, TokenFormat};
+use clerk_m2m::dangerous::Jwt;
+use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, MachineAuth, Reason, TokenFormat};
 use clerk_token_types::{JWT_CATEGORY_SESSION_TOKEN, encode_segment};
 
 use super::{Exit, Failure};
