@@ -68,6 +68,21 @@ pub struct SignedOut {
     pub message: String,
 }
 
+impl SignedOut {
+    /// A signed-out state (for tests of your own handlers and layers).
+    pub fn new(
+        token_type: Option<TokenType>,
+        reason: SignedOutReason,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            token_type,
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
 /// The result of authenticating a request.
 #[non_exhaustive]
 #[derive(Clone, Debug)]
@@ -84,11 +99,7 @@ impl AuthState {
         reason: SignedOutReason,
         message: impl Into<String>,
     ) -> Self {
-        Self::SignedOut(SignedOut {
-            token_type,
-            reason,
-            message: message.into(),
-        })
+        Self::SignedOut(SignedOut::new(token_type, reason, message))
     }
 
     /// Whether the request is authenticated.
@@ -142,11 +153,11 @@ impl AuthState {
     ///
     /// ```rust
     /// # use clerk_m2m::{AuthState, SignedOut, SignedOutReason, TokenType};
-    /// let state = AuthState::SignedOut(SignedOut {
-    ///     token_type: Some(TokenType::M2MToken),
-    ///     reason: SignedOutReason::NoTokenInHeader,
-    ///     message: String::new(),
-    /// });
+    /// let state = AuthState::SignedOut(SignedOut::new(
+    ///     Some(TokenType::M2MToken),
+    ///     SignedOutReason::NoTokenInHeader,
+    ///     "",
+    /// ));
     /// let h = state.headers();
     /// assert_eq!(h["x-clerk-auth-status"], "signed-out");
     /// assert_eq!(h["x-clerk-auth-reason"], "No token in header");
