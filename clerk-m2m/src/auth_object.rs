@@ -1,5 +1,5 @@
 //! What a successful verification gives: the typed result ([`VerifiedToken`]) and the uniform
-//! auth object handed to request handlers ([`AuthObject`], reference §11).
+//! auth object handed to request handlers ([`AuthObject`], the machine auth object of `@clerk/backend`'s `tokens/authObjects.ts`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,7 +69,7 @@ impl VerifiedToken {
     }
 }
 
-/// The authenticated caller of a request (the reference's authenticated machine object, §11):
+/// The authenticated caller of a request (the authenticated machine object of Clerk's JavaScript SDK):
 /// token type, id, subject, machine id, scopes, claims and the raw token.
 ///
 /// `Debug` shows none of the raw token: the reference's `debug()` prints its first 7

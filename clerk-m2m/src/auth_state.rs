@@ -1,6 +1,6 @@
 //! The outcome of [`MachineAuth::authenticate_request`](crate::MachineAuth::authenticate_request):
 //! signed in with an [`AuthObject`], or signed out with a token type, reason and message
-//! (reference §10.3, §10.4).
+//! (the request states of `@clerk/backend`'s `tokens/authStatus.ts`).
 
 use std::fmt;
 

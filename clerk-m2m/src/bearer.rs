@@ -1,10 +1,10 @@
 //! Where a machine token comes from: the `Authorization` header, read exactly as the reference
-//! (§10.1) reads it.
+//! (`@clerk/backend`, `tokens/request.ts`) reads it.
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
-/// The bearer token of a request, read from the `Authorization` header only (reference §10.1).
+/// The bearer token of a request, read from the `Authorization` header only, as Clerk's JavaScript SDK does for machine tokens.
 ///
 /// The header value is split on its first space: `Bearer <t>` (case-sensitive `Bearer`) gives
 /// `<t>`; a value with no space is the token itself; any other scheme gives `None`. As in the

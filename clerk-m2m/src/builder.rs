@@ -63,7 +63,7 @@ impl MachineAuthBuilder {
     }
 
     /// The instance's PEM public key (`CLERK_JWT_KEY`): JWTs verify with it and no network at
-    /// all. It takes precedence over the JWKS (reference §6.1 step 2).
+    /// all. It takes precedence over the JWKS (as `jwtKey` does in Clerk's JavaScript SDK).
     pub fn jwt_key(mut self, pem: impl Into<String>) -> Self {
         self.jwt_key = Some(pem.into());
         self

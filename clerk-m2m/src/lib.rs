@@ -46,6 +46,12 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The README's programs are compiled as doctests (the root README repeats them verbatim:
+// tests/readme.rs checks that).
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth_object;
 mod auth_state;
 mod bearer;

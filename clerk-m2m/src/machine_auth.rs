@@ -1,5 +1,5 @@
 //! [`MachineAuth`]: one configured value that creates M2M tokens and verifies machine tokens,
-//! routing each token as the reference's `verifyMachineAuthToken` (§8.1).
+//! routing each token as the reference's `verifyMachineAuthToken` (`@clerk/backend`, `tokens/verify.ts`).
 
 use std::sync::Arc;
 
@@ -178,7 +178,7 @@ impl MachineAuth {
     /// reference would send a JWT-shaped non-M2M token to the Backend API.
     ///
     /// # Errors
-    /// The reference's codes and messages (§6, §8.1), e.g. `token-invalid` "Invalid M2M JWT
+    /// The codes and messages of Clerk's JavaScript SDK, e.g. `token-invalid` "Invalid M2M JWT
     /// category.", `token-verification-failed` "JWT is expired. …", `token-invalid` "Machine
     /// token not found".
     pub async fn verify_m2m_token(&self, token: &str) -> Result<M2MToken, Error> {
@@ -215,7 +215,7 @@ impl MachineAuth {
         .await
     }
 
-    /// Verifies any machine token, routed as the reference's `verifyMachineAuthToken` (§8.1):
+    /// Verifies any machine token, routed as the reference's `verifyMachineAuthToken` (`@clerk/backend`, `tokens/verify.ts`):
     ///
     /// | token | route | error type |
     /// | --- | --- | --- |
@@ -395,7 +395,7 @@ impl<'t> Presented<'t> {
     }
 
     /// The decode when the token is JWT-shaped; a failure is `token-invalid`, typed
-    /// `m2m_token` (reference §8.1).
+    /// `m2m_token` (as `verifyMachineAuthToken` types it).
     pub(crate) fn decoded_jwt(&self) -> Option<Result<&Jwt, Error>> {
         self.decoded.as_ref().map(|d| {
             d.as_ref().map_err(|source| Error::Decode {

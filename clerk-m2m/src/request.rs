@@ -1,4 +1,5 @@
-//! [`MachineAuth::authenticate_request`]: the reference's request-level decision table (§10.3)
+//! [`MachineAuth::authenticate_request`]: the reference's request-level decision table
+//! (`@clerk/backend`, `tokens/request.ts`)
 //! for bearer tokens.
 
 use clerk_token_types::{AcceptsToken, ErrorCode, JwtCategory, TokenType, classify_jwt};
@@ -13,7 +14,7 @@ use crate::{
 
 impl MachineAuth {
     /// Authenticates a request by its `Authorization` header (machine tokens are never read from
-    /// cookies), following the reference's decision table (§10.3) with this value's
+    /// cookies), following the reference's decision table (`tokens/request.ts`) with this value's
     /// `accepts_token`:
     ///
     /// - a list of types: a token (or its absence, counted as `session_token`) whose type is not

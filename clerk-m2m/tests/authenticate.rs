@@ -1,5 +1,5 @@
-//! `authenticate_request`: the reference's decision table (§10.3) for bearer tokens and the
-//! Authorization header edge cases of §10.1.
+//! `authenticate_request`: the reference's decision table (`tokens/request.ts`) for bearer tokens and the
+//! Authorization header edge cases of its header reading.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;

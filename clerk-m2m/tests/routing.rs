@@ -1,4 +1,4 @@
-//! The routing table of the reference §8.1 (`verifyMachineAuthToken`), every row, against the
+//! The routing table of Clerk's JavaScript SDK (`verifyMachineAuthToken`), every row, against the
 //! emulator over loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
