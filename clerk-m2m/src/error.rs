@@ -88,6 +88,16 @@ pub enum Error {
         /// The reference's message.
         message: &'static str,
     },
+    /// A synchronous (local) verification was asked for a token that needs I/O: an opaque token
+    /// (the Backend API decides), or a JWT whose key is not in memory yet (a cold JWKS, an
+    /// unknown `kid`). Verify it with the `async` method instead, which warms the cache.
+    #[error("The {token_type} needs {needs} to verify; use the async verification")]
+    NotLocal {
+        /// The token's type.
+        token_type: TokenType,
+        /// `"the Backend API"` or `"a JWKS fetch"`.
+        needs: &'static str,
+    },
     /// Any other configuration mistake.
     #[error("{message}")]
     Config {
@@ -120,7 +130,7 @@ impl Error {
             Self::Api(e) => e.code(),
             Self::Key(e) => e.code(),
             Self::MissingSecretKey { .. } => ErrorCode::SecretKeyInvalid,
-            Self::Config { .. } => ErrorCode::UnexpectedError,
+            Self::NotLocal { .. } | Self::Config { .. } => ErrorCode::UnexpectedError,
         }
     }
 
@@ -147,7 +157,7 @@ impl Error {
             Self::Api(e) => e.reason(),
             Self::Key(e) => e.reason(),
             Self::MissingSecretKey { .. } => Reason::SecretKeyInvalid,
-            Self::Config { .. } => Reason::UnexpectedError,
+            Self::NotLocal { .. } | Self::Config { .. } => Reason::UnexpectedError,
         }
     }
 
@@ -166,6 +176,7 @@ impl Error {
             | Self::BackendVerify { token_type, .. } => Some(*token_type),
             Self::InvalidJwtType { .. } => Some(TokenType::OAuthToken),
             Self::Inactive { .. } => Some(TokenType::M2MToken),
+            Self::NotLocal { token_type, .. } => Some(*token_type),
             Self::TokenTypeMismatch { found, .. } => *found,
             _ => None,
         }
@@ -202,8 +213,19 @@ impl Error {
     pub fn is_rejection(&self) -> bool {
         !matches!(
             self,
-            Self::Config { .. } | Self::MissingSecretKey { .. } | Self::Key(_)
+            Self::Config { .. }
+                | Self::MissingSecretKey { .. }
+                | Self::Key(_)
+                | Self::NotLocal { .. }
         )
+    }
+
+    /// A JWT that is neither an M2M nor an OAuth JWT; its `typ` (attacker-controlled) bounded.
+    pub(crate) fn invalid_jwt_type(jwt: &clerk_token_types::Jwt) -> Self {
+        let typ = jwt.header().typ.as_deref().unwrap_or("missing");
+        Self::InvalidJwtType {
+            typ: typ.chars().take(64).collect(),
+        }
     }
 
     /// Maps a Backend API failure of a verify call as the reference's `handleClerkAPIError`.

@@ -61,6 +61,7 @@ mod error;
 mod extractor;
 #[cfg(feature = "tower")]
 mod layer;
+mod local;
 mod machine_auth;
 mod options;
 mod request;

@@ -280,12 +280,7 @@ impl MachineAuth {
                         token_type: TokenType::OAuthToken,
                         source,
                     }),
-                _ => {
-                    let typ = jwt.header().typ.as_deref().unwrap_or("missing");
-                    Err(Error::InvalidJwtType {
-                        typ: typ.chars().take(64).collect(),
-                    })
-                }
+                _ => Err(Error::invalid_jwt_type(jwt)),
             };
         }
         let api = &self.inner.api;
