@@ -6,7 +6,9 @@ use std::time::Duration;
 use clerk_backend_api::{BackendApi, RetryPolicy};
 use clerk_jwks_cache::{KeyResolver, PemKeyResolver, RemoteJwksResolver};
 use clerk_token_types::{AcceptsToken, MachineSecretKey, SecretKey, TokenType};
-use clerk_token_verify::{Clock, DEFAULT_CLOCK_SKEW_MS, Verifier};
+use clerk_token_verify::{
+    Clock, DEFAULT_CLOCK_SKEW_MS, VerifiedTokenCache, VerifiedTokenCacheConfig, Verifier,
+};
 
 use crate::error::{MACHINE_AUTH_REQUIRES_KEY, MISSING_SECRET_KEY};
 use crate::machine_auth::{Inner, KeySource, NoKeyResolver};
@@ -33,6 +35,16 @@ pub struct MachineAuthBuilder {
     retry: Option<RetryPolicy>,
     clock: Option<Arc<dyn Clock>>,
     key_resolver: Option<Arc<dyn KeyResolver>>,
+    verified_token_cache: CacheChoice,
+}
+
+/// The verified-token cache option: on with the defaults unless the user says otherwise.
+#[derive(Clone, Debug, Default)]
+enum CacheChoice {
+    #[default]
+    Default,
+    With(VerifiedTokenCacheConfig),
+    Off,
 }
 
 impl std::fmt::Debug for MachineAuthBuilder {
@@ -43,6 +55,7 @@ impl std::fmt::Debug for MachineAuthBuilder {
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<pem>"))
             .field("api_url", &self.api_url)
             .field("accepts_token", &self.accepts_token)
+            .field("verified_token_cache", &self.verified_token_cache)
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +162,26 @@ impl MachineAuthBuilder {
         self
     }
 
+    // --- verified-token cache (issue 17) ---
+
+    /// Limits of the verified-token cache, which is on by default with
+    /// [`VerifiedTokenCacheConfig::default`] (1024 tokens of at most 4 KiB, each reused for at
+    /// most 60 s). A JWT presented again skips the decode and the RSA signature check; the
+    /// header, time and claim rules still run on every presentation, and a token stops hitting
+    /// as soon as the key that verified it leaves the key set. One cache serves the M2M, OAuth
+    /// and session verifiers of the built value. See
+    /// [`VerifiedTokenCache`](clerk_token_verify::VerifiedTokenCache).
+    pub fn verified_token_cache(mut self, config: VerifiedTokenCacheConfig) -> Self {
+        self.verified_token_cache = CacheChoice::With(config);
+        self
+    }
+
+    /// Turns the verified-token cache off: every presentation is verified in full.
+    pub fn no_verified_token_cache(mut self) -> Self {
+        self.verified_token_cache = CacheChoice::Off;
+        self
+    }
+
     /// Reads `CLERK_SECRET_KEY`, `CLERK_MACHINE_SECRET_KEY`, `CLERK_JWT_KEY` and `CLERK_API_URL`
     /// from the environment (the ones that are set and non-empty).
     ///
@@ -243,6 +276,11 @@ impl MachineAuthBuilder {
             };
 
         let skew = self.clock_skew_ms.unwrap_or(DEFAULT_CLOCK_SKEW_MS as f64);
+        let cache = match &self.verified_token_cache {
+            CacheChoice::Default => Some(VerifiedTokenCache::new(Default::default())),
+            CacheChoice::With(config) => Some(VerifiedTokenCache::new(config.clone())),
+            CacheChoice::Off => None,
+        };
         macro_rules! configure {
             ($v:expr) => {{
                 let mut v = $v
@@ -251,6 +289,9 @@ impl MachineAuthBuilder {
                     .with_authorized_parties(self.authorized_parties.clone());
                 if let Some(c) = &self.clock {
                     v = v.with_clock(Arc::clone(c));
+                }
+                if let Some(c) = &cache {
+                    v = v.with_shared_cache(c.clone());
                 }
                 v
             }};

@@ -98,7 +98,8 @@ pub use clerk_token_types::{
 };
 pub use clerk_token_verify::{
     Check, Clock, DEFAULT_CLOCK_SKEW_MS, DecodeOptions, FixedClock, M2m, OAuth, OAuthAccessToken,
-    Session, SessionClaims, Stage, SystemClock, Verifier, VerifyError,
+    Session, SessionClaims, Stage, SystemClock, VerifiedTokenCache, VerifiedTokenCacheConfig,
+    VerifiedTokenCacheStats, Verifier, VerifyError,
 };
 
 /// Reading a token **without verifying it**: its header and claims as the token says, with no

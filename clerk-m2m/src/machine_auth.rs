@@ -9,7 +9,9 @@ use clerk_token_types::{
     AcceptsToken, Jwt, M2M_TOKEN_PREFIX, M2MToken, Reason, TokenType, classify_decoded,
     classify_jwt, is_jwt_format, machine_token_type_by_prefix,
 };
-use clerk_token_verify::{M2m, OAuth, Session, Verifier, VerifyError};
+use clerk_token_verify::{
+    M2m, OAuth, Session, VerifiedTokenCache, VerifiedTokenCacheStats, Verifier, VerifyError,
+};
 use tracing::Instrument;
 
 use crate::{Error, MachineAuthBuilder, VerifiedToken};
@@ -125,6 +127,12 @@ impl MachineAuth {
     /// The token types [`authenticate_request`](Self::authenticate_request) accepts.
     pub fn accepts_token(&self) -> &AcceptsToken {
         &self.inner.accepts
+    }
+
+    /// The verified-token cache's counters (hits, misses, evictions...), `None` when it is off
+    /// ([`MachineAuthBuilder::no_verified_token_cache`](crate::MachineAuthBuilder::no_verified_token_cache)).
+    pub fn verified_token_cache_stats(&self) -> Option<VerifiedTokenCacheStats> {
+        self.inner.m2m.cache().map(VerifiedTokenCache::stats)
     }
 
     /// Creates an M2M token for the machine of the machine secret key (`POST /m2m_tokens`).
@@ -311,7 +319,8 @@ impl MachineAuth {
     pub(crate) async fn verify_m2m_jwt(&self, jwt: &Jwt) -> Result<M2MToken, Error> {
         let span = tracing::debug_span!(
             "clerk_m2m.verify_m2m_jwt",
-            kid = jwt.header().kid.as_deref().map(short)
+            kid = jwt.header().kid.as_deref().map(short),
+            verified_token_cache = tracing::field::Empty
         );
         self.inner
             .m2m

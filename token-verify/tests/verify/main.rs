@@ -8,6 +8,7 @@
 )]
 
 mod attacks;
+mod cache;
 mod categories;
 mod common;
 mod deviations;
