@@ -11,6 +11,12 @@
 //! a request authenticator (`clerk-m2m`), and not a general Clerk SDK: users, sessions and
 //! organisations are out of scope.
 //!
+//! TLS comes from reqwest, chosen by a feature: `rustls` (default) or `native-tls`. With
+//! neither, the client speaks plain HTTP only (enough for an emulator on loopback); that build
+//! is allowed rather than a compile error because [`BackendApiBuilder::http_client`] accepts
+//! your own `reqwest::Client`, and a TLS feature of your own `reqwest` dependency turns TLS on
+//! for it (features unify).
+//!
 //! ```rust
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use clerk_backend_api::{BackendApi, CreateM2MTokenParams};

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clerk_backend_api::{BackendApi, RetryPolicy};
-use clerk_jwks_cache::{KeyResolver, PemKeyResolver, RemoteJwksResolver};
+use clerk_jwks_cache::{
+    CryptoProvider, KeyResolver, PemKeyResolver, RemoteJwksResolver, default_provider,
+};
 use clerk_token_types::{AcceptsToken, MachineSecretKey, SecretKey, TokenType};
 use clerk_token_verify::{
     Clock, DEFAULT_CLOCK_SKEW_MS, VerifiedTokenCache, VerifiedTokenCacheConfig, Verifier,
@@ -36,6 +38,7 @@ pub struct MachineAuthBuilder {
     clock: Option<Arc<dyn Clock>>,
     key_resolver: Option<Arc<dyn KeyResolver>>,
     verified_token_cache: CacheChoice,
+    crypto_provider: Option<Arc<dyn CryptoProvider>>,
 }
 
 /// The verified-token cache option: on with the defaults unless the user says otherwise.
@@ -56,6 +59,10 @@ impl std::fmt::Debug for MachineAuthBuilder {
             .field("api_url", &self.api_url)
             .field("accepts_token", &self.accepts_token)
             .field("verified_token_cache", &self.verified_token_cache)
+            .field(
+                "crypto_provider",
+                &self.crypto_provider.as_ref().map(|p| p.name()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -182,6 +189,26 @@ impl MachineAuthBuilder {
         self
     }
 
+    /// The [`CryptoProvider`] that checks JWT signatures with the PEM key or the JWKS (default:
+    /// josekit with the `josekit` feature, else aws-lc-rs with `aws-lc-rs`; see the crate docs).
+    /// Unused with [`key_resolver`](Self::key_resolver), whose keys carry their own provider.
+    ///
+    /// ```rust
+    /// # fn main() -> Result<(), clerk_m2m::Error> {
+    /// use std::sync::Arc;
+    /// use clerk_m2m::{MachineAuth, SecretKey};
+    ///
+    /// let auth = MachineAuth::builder()
+    ///     .secret_key(SecretKey::new("sk_test_example").expect("well-formed"))
+    ///     .crypto_provider(clerk_m2m::default_provider()?)
+    ///     .build()?;
+    /// # let _ = auth; Ok(()) }
+    /// ```
+    pub fn crypto_provider(mut self, provider: Arc<dyn CryptoProvider>) -> Self {
+        self.crypto_provider = Some(provider);
+        self
+    }
+
     /// Reads `CLERK_SECRET_KEY`, `CLERK_MACHINE_SECRET_KEY`, `CLERK_JWT_KEY` and `CLERK_API_URL`
     /// from the environment (the ones that are set and non-empty).
     ///
@@ -220,7 +247,10 @@ impl MachineAuthBuilder {
     ///
     /// # Errors
     /// No credential at all; a secret key missing for the accepted token types; a PEM key that
-    /// cannot be used; a Backend API client that cannot be built (bad URL, ...).
+    /// cannot be used; a Backend API client that cannot be built (bad URL, ...); JWTs to verify
+    /// (a PEM key or a secret key) but no crypto provider: neither the `josekit` nor the
+    /// `aws-lc-rs` feature and no [`crypto_provider`](Self::crypto_provider)
+    /// ([`KeyError::NoCryptoProvider`](clerk_jwks_cache::KeyError::NoCryptoProvider)).
     pub fn build(self) -> Result<MachineAuth, Error> {
         let accepts = self
             .accepts_token
@@ -264,11 +294,24 @@ impl MachineAuthBuilder {
             if let Some(r) = self.key_resolver {
                 (r, KeySource::Custom)
             } else if let Some(pem) = self.jwt_key.as_deref() {
-                (Arc::new(PemKeyResolver::new(pem)?), KeySource::Pem)
+                let resolver = match &self.crypto_provider {
+                    Some(p) => PemKeyResolver::with_provider(pem, &**p)?,
+                    None => PemKeyResolver::new(pem)?,
+                };
+                (Arc::new(resolver), KeySource::Pem)
             } else if self.secret_key.is_some() {
                 // The client carries the secret key; the cache fetches through it.
+                let provider = match &self.crypto_provider {
+                    Some(p) => Arc::clone(p),
+                    // Fail now, not at the first JWT, when the build has no provider.
+                    None => default_provider()?,
+                };
                 (
-                    Arc::new(RemoteJwksResolver::new(api.clone())),
+                    Arc::new(
+                        RemoteJwksResolver::builder(api.clone())
+                            .crypto_provider(provider)
+                            .build(),
+                    ),
                     KeySource::Jwks,
                 )
             } else {

@@ -6,8 +6,9 @@
 //! Clerk Backend API, verifies M2M JWTs locally (networkless with a PEM key, or with a cached
 //! JWKS fetched once), verifies opaque `mt_…`, `oat_…` and `ak_…` tokens through the Backend API,
 //! routes any machine token as Clerk's JavaScript SDK does, and authenticates HTTP requests by
-//! their `Authorization` header. Behind the `axum` feature it gives a tower [`Layer`](MachineAuthLayer)
-//! and an axum extractor; behind `emulator`, a local Backend API emulator for tests and demos.
+//! their `Authorization` header. Behind the `axum` feature it gives a tower `Layer`
+//! (`MachineAuthLayer`) and an axum extractor; behind `emulator`, a local Backend API emulator
+//! for tests and demos.
 //!
 //! It is **not** a session-management SDK: it reads no cookies, runs no handshake and does not
 //! wrap the Backend API beyond M2M tokens (use [`BackendApi`] for machines). Session JWTs are
@@ -43,6 +44,37 @@
 //! ```
 //!
 //! The lower crates are re-exported item by item, so one dependency is enough.
+//!
+//! # Cargo features
+//!
+//! The defaults, `josekit` and `rustls`, are what every user needs: verify JWT signatures and
+//! call the Backend API over HTTPS. Nothing else is on by default, so a service that only
+//! verifies tokens pulls no HTTP server, no CLI parser and no log subscriber.
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `josekit` | yes | The josekit (OpenSSL) [`CryptoProvider`]; the default provider when on. |
+//! | `aws-lc-rs` | no | The aws-lc-rs provider: faster, and no OpenSSL with `default-features = false`. |
+//! | `rustls` | yes | HTTPS to the Backend API through rustls (aws-lc-rs), reqwest's default. |
+//! | `native-tls` | no | HTTPS through the platform's TLS (OpenSSL on Linux) instead. |
+//! | `axum` | no | `MachineAuthLayer` (a tower `Layer`) and the [`AuthObject`] axum extractor. |
+//! | `emulator` | no | `clerk_m2m::emulator`, the local Backend API emulator, for your tests. |
+//!
+//! **Crypto provider.** With `josekit` on, josekit verifies signatures; with only `aws-lc-rs`,
+//! aws-lc-rs does. [`MachineAuthBuilder::crypto_provider`] takes your own [`CryptoProvider`].
+//! With neither feature the crate still compiles, and [`MachineAuthBuilder::build`] fails with
+//! [`KeyError::NoCryptoProvider`] if it has JWTs to verify (PEM key or secret key) and no
+//! provider: an error when the verifier is built, not at compile time.
+//!
+//! **TLS.** With neither `rustls` nor `native-tls`, the Backend API client speaks plain HTTP
+//! only (enough for the emulator on loopback). To use HTTPS anyway, enable a TLS feature of
+//! your own `reqwest` dependency (features unify) and pass your client with
+//! [`BackendApiBuilder::http_client`].
+//!
+//! ```toml
+//! # No OpenSSL at all: aws-lc-rs for signatures, rustls for HTTPS.
+//! clerk-m2m = { version = "0.1", default-features = false, features = ["aws-lc-rs", "rustls"] }
+//! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -87,9 +119,14 @@ pub use clerk_backend_api::{
     CreateMachineParams, DEFAULT_API_URL, Expiration, ListM2MTokensParams, M2MTokenList, M2MTokens,
     Machine, Machines, RetryPolicy, TokenFormat,
 };
+#[cfg(feature = "aws-lc-rs")]
+pub use clerk_jwks_cache::AwsLcRsProvider;
+#[cfg(feature = "josekit")]
+pub use clerk_jwks_cache::JosekitProvider;
 pub use clerk_jwks_cache::{
-    Jwk, JwkSet, JwksSource, KeyError, KeyResolver, PemKeyResolver, RemoteJwksResolver,
-    StaticJwksResolver, VerifyingKey,
+    CryptoProvider, Jwk, JwkSet, JwksSource, KeyError, KeyResolver, PemKeyResolver,
+    RemoteJwksResolver, RsaPublicNumbers, SignatureVerifier, StaticJwksResolver, VerifyingKey,
+    default_provider,
 };
 pub use clerk_token_types::{
     API_KEY_PREFIX, AcceptsToken, Algorithm, ErrorCode, JwtCategory, JwtClaims, JwtHeader,

@@ -68,7 +68,7 @@ pub use cache::{
     VerifiedTokenCacheConfig, VerifiedTokenCacheStats,
 };
 pub use check::{Check, Stage};
-pub use clerk_jwks_cache::KeyResolver;
+pub use clerk_jwks_cache::{CryptoProvider, KeyResolver};
 pub use clerk_token_types::{DecodeOptions, ErrorCode, Jwt, M2MToken, Reason, TokenType};
 pub use clock::{Clock, ClockSkew, DEFAULT_CLOCK_SKEW_MS, FixedClock, SystemClock};
 pub use error::VerifyError;

@@ -17,6 +17,7 @@ mod m2m;
 mod messages;
 mod oauth;
 mod properties;
+mod provider;
 mod reference_verify_jwt;
 mod session;
 mod wycheproof;
