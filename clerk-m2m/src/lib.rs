@@ -145,6 +145,9 @@ pub use clerk_token_verify::{
 /// `dangerous` module has the same purpose). To verify, use [`MachineAuth`] or [`Verifier`].
 pub mod dangerous {
     pub use clerk_token_types::Jwt;
+    pub use clerk_token_types::dangerous::{
+        insecure_decode, insecure_decode_owned, insecure_decode_with,
+    };
 }
 
 /// The local Backend API emulator (crate `clerk-bapi-emulator`), for tests and demos.

@@ -389,7 +389,8 @@ impl<'t> Presented<'t> {
     pub(crate) fn new(token: &'t str) -> Self {
         Self {
             token,
-            decoded: is_jwt_format(token).then(|| Jwt::decode(token)),
+            decoded: is_jwt_format(token)
+                .then(|| clerk_token_types::dangerous::insecure_decode(token)),
         }
     }
 

@@ -366,7 +366,7 @@ async fn jwt_tokens_minted_through_the_api_verify_and_tampered_ones_do_not() {
     auth.verify_m2m_token(&jwt).await.unwrap();
     let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
     let mut claims: serde_json::Value = serde_json::from_slice(
-        &clerk_m2m::dangerous::Jwt::decode(&jwt)
+        &clerk_m2m::dangerous::insecure_decode(&jwt)
             .map(|j| serde_json::to_vec(&j.claims().to_json()).unwrap())
             .unwrap(),
     )

@@ -47,7 +47,11 @@ async fn limits_are_configurable_and_the_cache_can_be_turned_off() {
     let s = tiny.verified_token_cache_stats().unwrap();
     assert_eq!((s.hits, s.misses), (0, 0), "too large to cache");
 
-    let off = w.verifier_builder().no_verified_token_cache().build().unwrap();
+    let off = w
+        .verifier_builder()
+        .no_verified_token_cache()
+        .build()
+        .unwrap();
     for _ in 0..2 {
         off.verify_m2m_token(&jwt).await.unwrap();
     }

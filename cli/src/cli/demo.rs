@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
-use clerk_m2m::dangerous::Jwt;
 use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, MachineAuth, Reason, TokenFormat};
 use clerk_token_types::{JWT_CATEGORY_SESSION_TOKEN, encode_segment};
 
@@ -292,7 +291,7 @@ async fn steps(
 
 /// The JWT with its payload edited (one more scope), and the original signature.
 fn tamper(jwt: &str, extra_scope: &str) -> String {
-    let Ok(decoded) = Jwt::decode(jwt) else {
+    let Ok(decoded) = clerk_m2m::dangerous::insecure_decode(jwt) else {
         return format!("{jwt}x");
     };
     let mut claims = decoded.claims().to_json();
