@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
-use crate::num::{count, number, opt_number, whole_seconds};
+use crate::num::{count, number, opt_number, opt_seconds, whole_seconds};
 use crate::transport::{Call, Retry};
 use crate::{ApiError, BackendApi, path};
 
@@ -42,9 +42,9 @@ pub struct ScopedMachine {
     /// Last update.
     #[serde(default, deserialize_with = "number")]
     pub updated_at: i64,
-    /// Default token lifetime in seconds.
-    #[serde(default, deserialize_with = "opt_number")]
-    pub default_token_ttl: Option<i64>,
+    /// Default lifetime of its tokens (whole seconds on the wire).
+    #[serde(default, deserialize_with = "opt_seconds")]
+    pub default_token_ttl: Option<Duration>,
 }
 
 /// A machine. `secret_key` is only in the create response; its `Debug` shows the prefix only.
@@ -66,9 +66,9 @@ pub struct Machine {
     /// Last update.
     #[serde(default, deserialize_with = "number")]
     pub updated_at: i64,
-    /// Default lifetime of its tokens, in seconds.
-    #[serde(default, deserialize_with = "opt_number")]
-    pub default_token_ttl: Option<i64>,
+    /// Default lifetime of its tokens (whole seconds on the wire).
+    #[serde(default, deserialize_with = "opt_seconds")]
+    pub default_token_ttl: Option<Duration>,
     /// The machines its tokens may call.
     #[serde(default)]
     pub scoped_machines: Vec<ScopedMachine>,
@@ -468,7 +468,8 @@ impl Machines<'_> {
     /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
     /// let params = UpdateMachineParams::new().name("renamed").default_token_ttl(Duration::from_secs(60));
     /// let updated = api.machines().update(&m.id, params).await?;
-    /// assert_eq!((updated.name.as_str(), updated.default_token_ttl), ("renamed", Some(60)));
+    /// assert_eq!(updated.name, "renamed");
+    /// assert_eq!(updated.default_token_ttl, Some(Duration::from_secs(60)));
     /// # Ok(()) }
     /// ```
     pub async fn update(&self, id: &str, params: UpdateMachineParams) -> Result<Machine, ApiError> {
@@ -674,6 +675,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(m.created_at, 1_700_000_000_000);
+        assert_eq!(m.default_token_ttl, Some(Duration::from_secs(3600)));
         assert_eq!(m.scoped_machines[0].id, "mch_2");
         assert_eq!(
             m.secret_key.as_ref().unwrap().expose_secret(),

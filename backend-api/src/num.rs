@@ -41,6 +41,27 @@ pub(crate) fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>,
     Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(n)| n))
 }
 
+/// A lifetime in seconds typed `number`, or `null`, as a [`Duration`]: a fraction is kept
+/// (to the nanosecond); a negative, or one beyond `Duration`'s range, is an error.
+pub(crate) fn opt_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let Some(v) = Option::<Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let secs = v.as_f64().unwrap_or(f64::NAN);
+    if secs < 0.0 {
+        return Err(D::Error::custom(format!(
+            "a lifetime must not be negative, got {v}"
+        )));
+    }
+    // Integers take the exact path (an f64 rounds above 2^53).
+    if let Some(n) = v.as_u64() {
+        return Ok(Some(Duration::from_secs(n)));
+    }
+    Duration::try_from_secs_f64(secs)
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("a lifetime in seconds is out of range: {v}")))
+}
+
 /// A count typed `number` (`total_count`): any JSON number with a non-negative integral value
 /// (`3` and `3.0`). A negative or fractional count makes no sense and is an error rather than a
 /// guess. (JSON has no NaN or infinity, so serde_json never produces one.)
@@ -121,6 +142,22 @@ mod tests {
             err.to_string(),
             "Invalid ttl: 1.5s is not a whole number of seconds"
         );
+    }
+
+    #[test]
+    fn lifetimes_decode_as_durations() {
+        #[derive(Deserialize)]
+        struct L(#[serde(deserialize_with = "opt_seconds")] Option<Duration>);
+        let l = |s: &str| {
+            serde_json::from_str::<L>(s)
+                .map(|L(d)| d)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(l("3600"), Ok(Some(Duration::from_secs(3600))));
+        assert_eq!(l("1.5"), Ok(Some(Duration::from_millis(1500))));
+        assert_eq!(l("null"), Ok(None));
+        assert!(l("-1").unwrap_err().contains("negative"));
+        assert!(l("1e300").unwrap_err().contains("out of range"));
     }
 
     #[test]

@@ -30,7 +30,7 @@ async fn machine_lifecycle() {
         .await
         .unwrap();
     assert!(caller.id.starts_with("mch_"));
-    assert_eq!(caller.default_token_ttl, Some(120));
+    assert_eq!(caller.default_token_ttl, Some(Duration::from_secs(120)));
     assert_eq!(caller.scoped_machines.len(), 1);
     assert_eq!(caller.scoped_machines[0].id, callee.id);
     assert_eq!(caller.instance_id, emu.instance_id());
@@ -63,7 +63,7 @@ async fn machine_lifecycle() {
         .unwrap();
     assert_eq!(
         (updated.name.as_str(), updated.default_token_ttl),
-        ("caller-2", Some(300))
+        ("caller-2", Some(Duration::from_secs(300)))
     );
 
     let secret = machines.secret_key(&caller.id).await.unwrap();
