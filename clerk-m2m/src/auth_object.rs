@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use clerk_backend_api::{ApiKey, IdPOAuthAccessToken};
 use clerk_token_types::{M2MToken, TokenType};
 use clerk_token_verify::{OAuthAccessToken, SessionClaims};
 use serde_json::Value;
@@ -16,10 +17,10 @@ pub enum VerifiedToken {
     M2M(M2MToken),
     /// An OAuth access token JWT (`typ` `at+jwt`), verified locally.
     OAuthJwt(OAuthAccessToken),
-    /// An opaque OAuth access token (`oat_…`): the Backend API's JSON, unchanged.
-    OAuth(Value),
-    /// An API key (`ak_…`): the Backend API's JSON, unchanged.
-    ApiKey(Value),
+    /// An opaque OAuth access token (`oat_…`), as the Backend API described it.
+    OAuth(IdPOAuthAccessToken),
+    /// An API key (`ak_…`), as the Backend API described it.
+    ApiKey(ApiKey),
     /// A session token JWT, verified locally.
     Session(Box<SessionClaims>),
 }
@@ -41,8 +42,8 @@ impl VerifiedToken {
         }
     }
 
-    /// The token as JSON: the M2MToken wire fields for M2M tokens, the Backend API's JSON for
-    /// opaque OAuth tokens and API keys, the claims for session and OAuth JWTs' resources.
+    /// The token as JSON: the wire fields of the typed resource for M2M tokens, opaque OAuth
+    /// tokens and API keys, the claims for session and OAuth JWTs' resources.
     /// Never contains the raw token string of a verified bearer (the `token` field of an
     /// M2MToken is only set on create responses).
     ///
@@ -55,7 +56,8 @@ impl VerifiedToken {
         match self {
             Self::M2M(t) => serde_json::to_value(t).unwrap_or(Value::Null),
             Self::OAuthJwt(t) => serde_json::to_value(t).unwrap_or(Value::Null),
-            Self::OAuth(v) | Self::ApiKey(v) => v.clone(),
+            Self::OAuth(t) => serde_json::to_value(t).unwrap_or(Value::Null),
+            Self::ApiKey(k) => serde_json::to_value(k).unwrap_or(Value::Null),
             Self::Session(s) => Value::Object(s.claims.to_json()),
         }
     }
@@ -260,7 +262,8 @@ mod tests {
     #[test]
     fn api_key_object_reads_the_backend_json() {
         let v = json!({"id": "ak_id", "subject": "user_1", "scopes": ["read"], "claims": null, "name": "k"});
-        let a = AuthObject::new(VerifiedToken::ApiKey(v), "ak_secret");
+        let key: ApiKey = serde_json::from_value(v).unwrap();
+        let a = AuthObject::new(VerifiedToken::ApiKey(key), "ak_secret");
         assert_eq!(a.token_type(), TokenType::ApiKey);
         assert_eq!(a.subject(), "user_1");
         assert_eq!(a.machine_id(), None);

@@ -54,7 +54,8 @@ pub enum Error {
     },
     /// The Backend API rejected (or failed) a token verification, mapped as the reference's
     /// `handleClerkAPIError`: 401 `secret-key-invalid`, 404 `token-invalid`, anything else
-    /// `unexpected-error`.
+    /// `unexpected-error`; a 200 answer for a revoked, expired or inactive token
+    /// ([`ApiError::Inactive`]) is `token-invalid` too.
     #[error("{message}")]
     BackendVerify {
         /// The type the token was routed as.
@@ -149,11 +150,7 @@ impl Error {
             Self::Inactive { state } if *state == "expired" => Reason::TokenExpired,
             Self::Inactive { .. } => Reason::TokenInvalid,
             Self::InvalidJwtType { .. } => Reason::TokenVerificationFailed,
-            Self::BackendVerify { code, .. } => match code {
-                ErrorCode::SecretKeyInvalid => Reason::SecretKeyInvalid,
-                ErrorCode::TokenInvalid => Reason::TokenInvalid,
-                _ => Reason::UnexpectedError,
-            },
+            Self::BackendVerify { source, .. } => source.machine_token_reason(),
             Self::Api(e) => e.reason(),
             Self::Key(e) => e.reason(),
             Self::MissingSecretKey { .. } => Reason::SecretKeyInvalid,

@@ -17,7 +17,7 @@
 //! ```rust
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use clerk_bapi_emulator::Emulator;
-//! use clerk_m2m::{CreateM2MTokenParams, MachineAuth, TokenFormat};
+//! use clerk_m2m::{CreateM2MTokenParams, MachineAuth};
 //!
 //! // A local Backend API: an instance with two machines, "worker" may call "api".
 //! let emu = Emulator::start().await?;
@@ -29,7 +29,7 @@
 //!     .api_url(emu.api_url())
 //!     .machine_secret_key(worker.secret_key.clone())
 //!     .build()?;
-//! let params = CreateM2MTokenParams { token_format: Some(TokenFormat::Jwt), ..Default::default() };
+//! let params = CreateM2MTokenParams::jwt();
 //! let created = worker_auth.create_m2m_token(params).await?;
 //! let token = created.token.expect("create returns the token");
 //!
@@ -115,9 +115,10 @@ pub use options::AuthenticateOptions;
 
 // The lower crates, item by item (sqlx style).
 pub use clerk_backend_api::{
-    API_VERSION, ApiError, BackendApi, BackendApiBuilder, ClerkApiError, CreateM2MTokenParams,
-    CreateMachineParams, DEFAULT_API_URL, Expiration, ListM2MTokensParams, M2MTokenList, M2MTokens,
-    Machine, Machines, RetryPolicy, TokenFormat,
+    API_VERSION, ApiError, ApiKey, BackendApi, BackendApiBuilder, ClerkApiError,
+    CreateM2MTokenParams, CreateMachineParams, DEFAULT_API_URL, Expiration, IdPOAuthAccessToken,
+    InactiveState, ListM2MTokensParams, M2MTokenList, M2MTokens, Machine, Machines, RetryPolicy,
+    RevokeM2MTokenParams, TokenFormat,
 };
 #[cfg(feature = "aws-lc-rs")]
 pub use clerk_jwks_cache::AwsLcRsProvider;

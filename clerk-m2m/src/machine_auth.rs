@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use clerk_backend_api::{BackendApi, CreateM2MTokenParams, ListM2MTokensParams, M2MTokenList};
+use clerk_backend_api::{
+    BackendApi, CreateM2MTokenParams, ListM2MTokensParams, M2MTokenList, RevokeM2MTokenParams,
+};
 use clerk_jwks_cache::{Algorithm, KeyError, KeyResolver, VerifyingKey};
 use clerk_token_types::{
     AcceptsToken, Jwt, M2M_TOKEN_PREFIX, M2MToken, Reason, TokenType, classify_decoded,
@@ -174,7 +176,11 @@ impl MachineAuth {
         reason: Option<&str>,
     ) -> Result<M2MToken, Error> {
         let span = tracing::info_span!("clerk_m2m.revoke_m2m_token");
-        async { Ok(self.inner.api.m2m_tokens().revoke(id, reason, None).await?) }
+        let params = match reason {
+            Some(r) => RevokeM2MTokenParams::new().reason(r),
+            None => RevokeM2MTokenParams::new(),
+        };
+        async { Ok(self.inner.api.m2m_tokens().revoke(id, params).await?) }
             .instrument(span)
             .await
     }

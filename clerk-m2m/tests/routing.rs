@@ -7,7 +7,7 @@ mod common;
 use clerk_bapi_emulator::{Endpoint, Fault, MintSpec};
 use clerk_m2m::{
     CreateM2MTokenParams, Error, ErrorCode, MachineAuth, MachineSecretKey, PemKeyResolver, Reason,
-    RetryPolicy, SecretKey, TokenFormat, TokenType, VerifiedToken,
+    RetryPolicy, SecretKey, TokenType, VerifiedToken,
 };
 use common::World;
 use serde_json::json;
@@ -347,10 +347,7 @@ async fn expected_machine_refuses_tokens_scoped_elsewhere() {
 #[tokio::test]
 async fn jwt_tokens_minted_through_the_api_verify_and_tampered_ones_do_not() {
     let w = World::new().await;
-    let params = CreateM2MTokenParams {
-        token_format: Some(TokenFormat::Jwt),
-        ..Default::default()
-    };
+    let params = CreateM2MTokenParams::jwt();
     let jwt = w
         .worker_auth()
         .create_m2m_token(params)

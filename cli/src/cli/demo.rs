@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
-use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, MachineAuth, Reason, TokenFormat};
+use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, MachineAuth, Reason};
 use clerk_token_types::{JWT_CATEGORY_SESSION_TOKEN, encode_segment};
 
 use super::{Exit, Failure};
@@ -172,10 +172,7 @@ async fn steps(
     );
 
     let t = Instant::now();
-    let params = CreateM2MTokenParams {
-        token_format: Some(TokenFormat::Jwt),
-        ..Default::default()
-    };
+    let params = CreateM2MTokenParams::jwt();
     let jwt = worker_auth
         .create_m2m_token(params)
         .await?
