@@ -137,18 +137,85 @@ pub(crate) struct Guarded {
     pub(crate) what: &'static str,
 }
 
-impl Listing {
-    /// The lines of this listing that break users of `baseline`: members new to an exhaustive
-    /// type that `baseline` already had, unchanged (a changed or removed type is a removed line,
-    /// which the gate refuses anyway). Each as `(line, explanation)`.
-    pub(crate) fn breaking_additions(&self, baseline: &[String]) -> Vec<(String, String)> {
-        let base: BTreeSet<&String> = baseline.iter().collect();
-        self.guarded
-            .iter()
-            .filter(|g| !base.contains(&g.line) && base.contains(&g.parent))
-            .map(|g| (g.line.clone(), format!("a new {} `{}`", g.what, g.parent)))
-            .collect()
+/// What in a crate's API breaks users of an earlier listing of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Breaking {
+    /// Lines of the earlier listing that are gone (a changed signature is one of these).
+    pub(crate) removed: Vec<String>,
+    /// Members new to an exhaustive type the earlier listing had unchanged, as
+    /// `(line, explanation)` (a changed or removed type is a removed line already).
+    pub(crate) added: Vec<(String, String)>,
+}
+
+impl Breaking {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.removed.is_empty() && self.added.is_empty()
     }
+}
+
+impl Listing {
+    /// What breaks users of `baseline` (an earlier listing of the crate `own`, its library name).
+    /// Lines are compared with the paths of other crates' items cut to their last segment
+    /// ([`gate_key`]): `cargo update` moving `serde::Serialize` to `serde_core::ser::Serialize`
+    /// is not a change of ours, and must not pass for a breaking one.
+    pub(crate) fn breaking_since(&self, baseline: &[String], own: &str) -> Breaking {
+        let key = |l: &String| gate_key(l, own);
+        let base: BTreeSet<String> = baseline.iter().map(key).collect();
+        let now: BTreeSet<String> = self.lines.iter().map(key).collect();
+        // Dropping `#[non_exhaustive]` or making every field public only gives users more.
+        let loosened = |l: &String| {
+            let l = l.strip_prefix("#[non_exhaustive] ").unwrap_or(l);
+            l.strip_suffix(" { .. }").unwrap_or(l).to_owned()
+        };
+        Breaking {
+            removed: baseline
+                .iter()
+                .filter(|l| !now.contains(&key(l)) && !now.contains(&key(&loosened(l))))
+                .cloned()
+                .collect(),
+            added: self
+                .guarded
+                .iter()
+                .filter(|g| !base.contains(&key(&g.line)) && base.contains(&key(&g.parent)))
+                .map(|g| (g.line.clone(), format!("a new {} `{}`", g.what, g.parent)))
+                .collect(),
+        }
+    }
+}
+
+/// A listing line with every path that does not start at the crate `own` cut to its last
+/// segment (`core::option::Option<serde_json::value::Value>` -> `Option<Value>`), keeping our
+/// own item paths whole: moving one of our items is a change, moving a dependency's is not.
+pub(crate) fn gate_key(line: &str, own: &str) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        let after_ident = out.chars().next_back().is_some_and(is_ident);
+        if !(c.is_ascii_alphabetic() || c == '_') || after_ident {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        // A path: identifiers joined by `::` (a `::` before `<` or `{` ends it).
+        let mut segments = Vec::new();
+        loop {
+            let len = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
+            segments.push(&rest[..len]);
+            rest = &rest[len..];
+            match rest.strip_prefix("::") {
+                Some(r) if r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') => {
+                    rest = r;
+                }
+                _ => break,
+            }
+        }
+        match segments.as_slice() {
+            [first, .., last] if *first != own => out.push_str(last),
+            _ => out.push_str(&segments.join("::")),
+        }
+    }
+    out
 }
 
 /// Builds the crate's rustdoc JSON (stable rustdoc, unlocked with `RUSTC_BOOTSTRAP=1`) in the
@@ -418,7 +485,10 @@ mod tests {
             what: "variant of the exhaustive enum",
         };
         let listing = Listing {
-            lines: Vec::new(),
+            lines: from_text(
+                "pub enum k::E\npub k::E::A\npub k::E::B\npub enum k::New\npub k::New::A\n\
+                 pub enum k::F\npub k::F::A\n",
+            ),
             guarded: vec![
                 g("pub k::E::A", "pub enum k::E"),
                 g("pub k::E::B", "pub enum k::E"),
@@ -428,11 +498,51 @@ mod tests {
         };
         let baseline = from_text("pub enum k::E\npub k::E::A\n#[non_exhaustive] pub enum k::F\n");
         assert_eq!(
-            listing.breaking_additions(&baseline),
-            [(
-                "pub k::E::B".to_owned(),
-                "a new variant of the exhaustive enum `pub enum k::E`".to_owned()
-            )]
+            listing.breaking_since(&baseline, "k"),
+            Breaking {
+                // `F` lost `#[non_exhaustive]`, so its new variant breaks no one.
+                removed: Vec::new(),
+                added: vec![(
+                    "pub k::E::B".to_owned(),
+                    "a new variant of the exhaustive enum `pub enum k::E`".to_owned()
+                )]
+            }
+        );
+    }
+
+    #[test]
+    fn the_gate_ignores_where_other_crates_keep_their_items() {
+        let own = "k";
+        assert_eq!(
+            gate_key(
+                "pub fn k::S::serialize<__S>(&self, __S) -> core::result::Result<<__S as \
+                 serde_core::ser::Serializer>::Ok, k::m::E> where __S: serde::Serializer",
+                own
+            ),
+            "pub fn k::S::serialize<__S>(&self, __S) -> Result<<__S as Serializer>::Ok, \
+             k::m::E> where __S: Serializer"
+        );
+        assert_eq!(
+            gate_key("pub k::S::x: &'static str", own),
+            "pub k::S::x: &'static str"
+        );
+        assert_eq!(
+            gate_key("impl<T> x::Tr for k::S<T>", own),
+            "impl<T> Tr for k::S<T>"
+        );
+        let listing = Listing {
+            lines: from_text(
+                "pub struct k::S\nimpl serde_core::ser::Serialize for k::S\npub struct k::n::Moved\n",
+            ),
+            guarded: Vec::new(),
+        };
+        let baseline = from_text(
+            "pub struct k::S\nimpl serde::ser::Serialize for k::S\npub struct k::Moved\n",
+        );
+        // A dependency's move is no change; one of ours is.
+        assert_eq!(
+            listing.breaking_since(&baseline, own).removed,
+            ["pub struct k::Moved"]
         );
     }
 }

@@ -268,7 +268,10 @@ fn check_api(ws: &Workspace, plan: &[Planned]) -> Result<()> {
             continue;
         }
         // A binary-only package (the CLI) has no Rust API to break.
-        let Some(pkg) = ws.get(&p.name).filter(|pkg| pkg.lib_name.is_some()) else {
+        let Some((pkg, lib)) = ws
+            .get(&p.name)
+            .and_then(|pkg| Some((pkg, pkg.lib_name.as_deref()?)))
+        else {
             continue;
         };
         let Some((baseline, from)) = baseline_listing(ws, &p.name, &p.old)? else {
@@ -278,12 +281,11 @@ fn check_api(ws: &Workspace, plan: &[Planned]) -> Result<()> {
             );
             continue;
         };
-        let current = crate::api::generate(ws, pkg)?;
-        let (removed, _) = crate::api::diff(&baseline, &current.lines);
-        let added = current.breaking_additions(&baseline);
-        if removed.is_empty() && added.is_empty() {
+        let breaking = crate::api::generate(ws, pkg)?.breaking_since(&baseline, lib);
+        if breaking.is_empty() {
             continue;
         }
+        let crate::api::Breaking { removed, added } = breaking;
         let _ = writeln!(
             problems,
             "{} {} -> {} is not a breaking bump, but since {from} its public API",
