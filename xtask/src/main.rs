@@ -67,7 +67,7 @@ fn run(args: &[String]) -> Result<()> {
             no_more(rest)?;
             ci::command(&root)
         }
-        // Lists one rustdoc JSON file: for looking at what the walker makes of a crate.
+        // Lists one rustdoc JSON file: for looking at what the listing makes of a crate.
         "api" if rest.first().is_some_and(|a| a == "--json") => {
             let file = rest.get(1).ok_or_else(|| err!("--json needs a file"))?;
             no_more(&rest[2..])?;

@@ -538,7 +538,23 @@ pub struct Sealed {
     #[allow(dead_code)]
     y: u8,
 }
+
+/// Users may build and match its variant's fields.
+#[non_exhaustive]
+pub enum Event {
+    /// Doc.
+    Moved {
+        /// Doc.
+        x: u8,
+    },
+}
 ";
+
+/// `a::Closed` gains a variant: `(old, new)` source text.
+const CLOSED_GAINS_B: (&str, &str) = (
+    "    A,\n}\n\n/// Users must",
+    "    A,\n    /// Doc.\n    B,\n}\n\n/// Users must",
+);
 
 /// Releases `a` at `level` after replacing `old` by `new` in its source (dry run: the API check
 /// is all that runs), then restores the source.
@@ -564,13 +580,8 @@ fn refuses_new_variants_and_fields_of_exhaustive_types_without_a_breaking_bump()
     commit_all(&root);
 
     // A variant of an exhaustive enum.
-    let e = release_a_with(
-        &root,
-        "    A,\n}\n\n/// Users must",
-        "    A,\n    /// Doc.\n    B,\n}\n\n/// Users must",
-        Level::Minor,
-    )
-    .unwrap_err();
+    let (old, new) = CLOSED_GAINS_B;
+    let e = release_a_with(&root, old, new, Level::Minor).unwrap_err();
     assert!(
         e.0.contains("a 0.1.0 -> 0.1.1 is not a breaking bump"),
         "{e}"
@@ -594,6 +605,19 @@ fn refuses_new_variants_and_fields_of_exhaustive_types_without_a_breaking_bump()
         "{e}"
     );
 
+    // A field of a variant without `#[non_exhaustive]` (its enum's attribute does not cover it).
+    let e = release_a_with(
+        &root,
+        "        x: u8,\n    },",
+        "        x: u8,\n        /// Doc.\n        y: u8,\n    },",
+        Level::Minor,
+    )
+    .unwrap_err();
+    assert!(
+        e.0.contains("+ pub a::Event::Moved::y: u8    (a new field of the exhaustive variant `pub a::Event::Moved`)"),
+        "{e}"
+    );
+
     // Additions users cannot depend on the absence of: a variant of a `#[non_exhaustive]` enum,
     // a field of a struct with private fields, a new type with its variants.
     release_a_with(
@@ -612,13 +636,7 @@ fn refuses_new_variants_and_fields_of_exhaustive_types_without_a_breaking_bump()
     .unwrap();
 
     // Declared breaking, the exhaustive enum may grow.
-    release_a_with(
-        &root,
-        "    A,\n}\n\n/// Users must",
-        "    A,\n    /// Doc.\n    B,\n}\n\n/// Users must",
-        Level::Major,
-    )
-    .unwrap();
+    release_a_with(&root, old, new, Level::Major).unwrap();
     std::fs::remove_dir_all(root).unwrap();
 }
 
