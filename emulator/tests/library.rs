@@ -58,9 +58,10 @@ async fn direct_helpers() {
     assert_eq!(a.name, "machine");
     assert_eq!(emu.machines().len(), 2);
     assert!(emu.machine("mch_nope").is_none());
-    let err = emu.try_create_machine("", &[]).unwrap_err();
-    assert!(matches!(err, EmulatorError::InvalidInput { .. }));
-    assert!(emu.try_create_machine("x", &["mch_nope"]).is_err());
+    let long = emu.create_machine(&"n".repeat(300), &[]);
+    assert_eq!(long.name.chars().count(), 255);
+    let err = emu.create_m2m_token("mch_nope").unwrap_err();
+    assert!(matches!(err, EmulatorError::UnknownMachine { .. }));
 
     let opaque = emu.create_m2m_token(&a.id).unwrap();
     let r = Api::new(&emu)

@@ -1,0 +1,1 @@
+//! Contract tests live in `tests/`; this library is empty on purpose.
