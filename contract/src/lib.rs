@@ -75,7 +75,7 @@ impl Spec {
     fn json_schema(&self, holder: &Value) -> Option<Value> {
         holder
             .pointer("/content/application~1json/schema")
-            .map(|s| translate_one(s))
+            .map(translate_one)
     }
 
     /// The JSON Schema of an operation's request body (`None`: the operation has no body).
@@ -352,7 +352,7 @@ mod tests {
             "default_token_ttl": 3600, "scoped_machines": [], "secret_key": "ak_x"
         });
         spec.check(&created, &machine).unwrap();
-        let mut no_key = machine.clone();
+        let mut no_key = machine;
         no_key.as_object_mut().unwrap().remove("secret_key");
         assert!(spec.check(&created, &no_key).is_err());
         assert!(spec.request_body_required("/m2m_tokens", "post").unwrap());

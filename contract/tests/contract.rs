@@ -1,4 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+// Parameters are built by assignment, not struct literals, so the test keeps compiling when
+// the client's parameter structs become `#[non_exhaustive]`.
+#![allow(clippy::field_reassign_with_default)]
 //! The contract: every request body `clerk-backend-api` sends and every response body
 //! `clerk-bapi-emulator` returns, for each operation both implement, validates against the
 //! schema Clerk's spec gives that operation and status.

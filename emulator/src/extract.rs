@@ -168,7 +168,7 @@ fn integral(n: &serde_json::Number) -> Option<u64> {
     let f = n.as_f64()?;
     // u64::MAX as f64 rounds up to 2^64, which is out of range: compare strictly.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then(|| f as u64)
+    (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then_some(f as u64)
 }
 
 /// A query parameter the spec types `number` or `integer`: any integral number is accepted
