@@ -84,9 +84,8 @@ pub(crate) async fn run(a: DemoArgs) -> Result<Exit, Failure> {
     // The emulator makes its RSA key when first needed; make it now, so that the minting and
     // verifying steps below time only themselves.
     let keyed = emu.clone();
-    let key = tokio::task::spawn_blocking(move || keyed.try_jwt_public_key_pem())
+    let key = tokio::task::spawn_blocking(move || keyed.jwt_public_key_pem())
         .await
-        .map_err(|e| Failure::usage(format!("cannot generate the signing key: {e}")))?
         .map_err(|e| Failure::usage(format!("cannot generate the signing key: {e}")))?;
     report.record(
         "start the Backend API emulator (RSA-2048 key)",
