@@ -11,6 +11,7 @@ use clerk_token_verify::{Clock, DEFAULT_CLOCK_SKEW_MS, Verifier};
 
 use crate::error::{MACHINE_AUTH_REQUIRES_KEY, MISSING_SECRET_KEY};
 use crate::machine_auth::{Inner, KeySource, NoKeyResolver};
+use crate::opaque::{OpaqueGuard, OpaqueGuardConfig};
 use crate::{Error, MachineAuth};
 
 /// Builds a [`MachineAuth`]. Start with [`MachineAuth::builder`].
@@ -34,6 +35,7 @@ pub struct MachineAuthBuilder {
     retry: Option<RetryPolicy>,
     clock: Option<Arc<dyn Clock>>,
     key_resolver: Option<Arc<dyn KeyResolver>>,
+    opaque_guard: Option<OpaqueGuardConfig>,
 }
 
 impl std::fmt::Debug for MachineAuthBuilder {
@@ -205,6 +207,8 @@ impl MachineAuthBuilder {
         if let Some(k) = &self.machine_secret_key {
             api = api.machine_secret_key(k.clone());
         }
+        // The opaque-token guard builds its request-path client from the same settings.
+        let guard_base = api.clone();
         if let Some(t) = self.timeout {
             api = api.timeout(t);
         }
@@ -214,6 +218,19 @@ impl MachineAuthBuilder {
         let api = api.build().map_err(|e| Error::Config {
             message: format!("Backend API client: {e}"),
         })?;
+        let opaque = OpaqueGuard::new(
+            self.opaque_guard.unwrap_or_default(),
+            &api,
+            guard_base,
+            self.timeout,
+            &[
+                api.api_url(),
+                self.machine_secret_key
+                    .as_ref()
+                    .map_or("", |k| k.expose_secret()),
+                self.secret_key.as_ref().map_or("", |k| k.expose_secret()),
+            ],
+        )?;
 
         let (resolver, key_source): (Arc<dyn KeyResolver>, KeySource) =
             if let Some(r) = self.key_resolver {
@@ -255,8 +272,17 @@ impl MachineAuthBuilder {
                 accepts,
                 key_source,
                 expected_machine: self.expected_machine,
+                opaque,
             }),
         })
+    }
+}
+
+impl MachineAuthBuilder {
+    /// Hook for [`crate::opaque`]: sets the guard's configuration.
+    pub(crate) fn with_opaque_guard(mut self, config: OpaqueGuardConfig) -> Self {
+        self.opaque_guard = Some(config);
+        self
     }
 }
 

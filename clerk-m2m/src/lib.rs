@@ -54,6 +54,7 @@ mod error;
 #[cfg(feature = "axum")]
 mod layer;
 mod machine_auth;
+mod opaque;
 mod request;
 
 pub use auth_object::{AuthObject, VerifiedToken, redact};
@@ -67,6 +68,10 @@ pub use error::Error;
 #[cfg(feature = "axum")]
 pub use layer::{MachineAuthLayer, MachineAuthService, MissingAuthLayer};
 pub use machine_auth::MachineAuth;
+pub use opaque::{
+    CachedVerdict, InProcessOpaqueCache, OpaqueGuardConfig, OpaqueGuardStats, OpaqueTokenCache,
+    TokenKey,
+};
 
 // The lower crates, item by item (sqlx style).
 pub use clerk_backend_api::{
