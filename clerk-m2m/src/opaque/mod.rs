@@ -311,15 +311,15 @@ impl OpaqueGuard {
     ) -> Result<Self, Error> {
         let api = if cfg.enabled {
             let policy = request_path_policy(main_api.retry_policy(), cfg.request_budget);
-            let per_attempt = timeout
-                .unwrap_or(clerk_backend_api::DEFAULT_TIMEOUT)
-                .min(cfg.request_budget.max(Duration::from_millis(1)));
-            base.timeout(per_attempt)
-                .retry(policy)
-                .build()
-                .map_err(|e| Error::Config {
-                    message: format!("Backend API client: {e}"),
-                })?
+            // The per-attempt timeout stays as configured: the budget's own timeout is the hard
+            // bound (and its error, `BudgetExceeded`, says so), a shorter one still retries.
+            let mut base = base;
+            if let Some(t) = timeout {
+                base = base.timeout(t);
+            }
+            base.retry(policy).build().map_err(|e| Error::Config {
+                message: format!("Backend API client: {e}"),
+            })?
         } else {
             main_api.clone()
         };
@@ -425,8 +425,10 @@ impl OpaqueGuard {
             bump(&self.counters.shape_rejections);
             return ("shape_rejected", Err(Failure::Malformed));
         }
+        // One budget for the whole verification: the store lookup, the queue and the call.
+        let deadline = tokio::time::Instant::now() + self.budget;
         let key = self.keyer.key(token);
-        if let Ok(Some(v)) = tokio::time::timeout(self.budget, self.store.get(key)).await {
+        if let Ok(Some(v)) = tokio::time::timeout_at(deadline, self.store.get(key)).await {
             bump(&self.counters.cache_hits);
             return ("cache_hit", Ok(v));
         }
@@ -435,7 +437,7 @@ impl OpaqueGuard {
             .flights
             .try_get_with(key, async {
                 ran.store(true, Ordering::Relaxed);
-                let v = self.budgeted_call(tt, token).await?;
+                let v = self.budgeted_call(tt, token, deadline).await?;
                 let ttl = self.ttl_for(&v);
                 if !ttl.is_zero() {
                     self.store.insert(key, v.clone(), ttl).await;
@@ -458,8 +460,13 @@ impl OpaqueGuard {
         (outcome, r)
     }
 
-    /// One call through the cap, all of it (queueing included) within the budget.
-    async fn budgeted_call(&self, tt: TokenType, token: &str) -> Result<CachedVerdict, Failure> {
+    /// One call through the cap, all of it (queueing included) done by `deadline`.
+    async fn budgeted_call(
+        &self,
+        tt: TokenType,
+        token: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<CachedVerdict, Failure> {
         let call = async {
             let Some(_slot) = self.cap.acquire().await else {
                 bump(&self.counters.cap_rejections);
@@ -468,7 +475,7 @@ impl OpaqueGuard {
             bump(&self.counters.calls);
             self.call_api(tt, token).await
         };
-        match tokio::time::timeout(self.budget, call).await {
+        match tokio::time::timeout_at(deadline, call).await {
             Ok(r) => r,
             Err(_) => {
                 bump(&self.counters.budget_exceeded);
