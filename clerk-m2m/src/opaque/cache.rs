@@ -126,6 +126,9 @@ pub enum CachedVerdict {
 /// Clerk key). Single flight stays per process: a fleet of N processes makes at most N
 /// concurrent calls for one token.
 ///
+/// The store is trusted like the Backend API itself: whoever can write to it can make a token
+/// verify, so give it the access controls of a secret store.
+///
 /// A store must fail soft: answer `None` (a miss) when it cannot be read and drop a write it
 /// cannot make; the guard then calls the Backend API. The guard bounds a `get` by the request
 /// budget.

@@ -603,3 +603,92 @@ impl MachineAuth {
         self.inner.opaque.stats()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn guard(cfg: OpaqueGuardConfig) -> OpaqueGuard {
+        let base = BackendApi::builder().api_url("http://127.0.0.1:9");
+        let api = base.clone().build().unwrap();
+        OpaqueGuard::new(cfg, &api, base, None, &["http://127.0.0.1:9"]).unwrap()
+    }
+
+    fn now_ms() -> i64 {
+        i64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn request_path_retries_fit_in_the_budget() {
+        let p = request_path_policy(&RetryPolicy::default(), Duration::from_secs(2));
+        assert_eq!(p.max_elapsed, Duration::from_secs(2));
+        assert_eq!(p.max_retry_after, Duration::from_secs(2));
+        assert_eq!(p.max_attempts, RetryPolicy::default().max_attempts);
+        // A stricter configured policy stays stricter.
+        let strict = RetryPolicy::none().with_max_elapsed(Duration::from_millis(500));
+        let p = request_path_policy(&strict, Duration::from_secs(2));
+        assert_eq!(
+            (p.max_attempts, p.max_elapsed),
+            (1, Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn ttl_never_outlives_the_token_and_dead_tokens_use_the_negative_ttl() {
+        let g = guard(
+            OpaqueGuardConfig::default()
+                .with_positive_ttl(Duration::from_secs(10))
+                .with_negative_ttl(Duration::from_secs(3)),
+        );
+        let mut live = M2MToken::new("mt_1", "mch_1");
+        assert_eq!(
+            g.ttl_for(&CachedVerdict::M2MToken(live.clone())),
+            Duration::from_secs(10),
+            "no expiration"
+        );
+        live.expiration = Some(now_ms() + 1_000);
+        let ttl = g.ttl_for(&CachedVerdict::M2MToken(live.clone()));
+        assert!(
+            ttl <= Duration::from_secs(1) && ttl > Duration::ZERO,
+            "{ttl:?}"
+        );
+        live.expiration = Some(now_ms() - 1_000);
+        assert_eq!(
+            g.ttl_for(&CachedVerdict::M2MToken(live.clone())),
+            Duration::ZERO
+        );
+        live.revoked = true;
+        assert_eq!(
+            g.ttl_for(&CachedVerdict::M2MToken(live)),
+            Duration::from_secs(3)
+        );
+        assert_eq!(g.ttl_for(&CachedVerdict::NotFound), Duration::from_secs(3));
+        let oauth = serde_json::json!({"revoked": false, "expiration": now_ms() + 500});
+        assert!(g.ttl_for(&CachedVerdict::OAuthToken(oauth)) <= Duration::from_millis(500));
+        let key = serde_json::json!({"expired": true});
+        assert_eq!(
+            g.ttl_for(&CachedVerdict::ApiKey(key)),
+            Duration::from_secs(3)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_disabled_guard_has_no_shape_check() {
+        // Off: the junk goes to the (unreachable) Backend API, so the error is a network one.
+        let g = guard(OpaqueGuardConfig::disabled());
+        let e = g.verify(TokenType::M2MToken, "mt_1").await.unwrap_err();
+        assert!(!matches!(e, Error::MalformedToken { .. }), "{e:?}");
+        assert_eq!(g.stats().calls, 1);
+        let g = guard(OpaqueGuardConfig::default());
+        let e = g.verify(TokenType::M2MToken, "mt_1").await.unwrap_err();
+        assert!(matches!(e, Error::MalformedToken { .. }), "{e:?}");
+        assert_eq!((g.stats().calls, g.stats().shape_rejections), (0, 1));
+    }
+}
