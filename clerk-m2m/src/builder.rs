@@ -14,6 +14,7 @@ use clerk_token_verify::{
 
 use crate::error::{MACHINE_AUTH_REQUIRES_KEY, MISSING_SECRET_KEY};
 use crate::machine_auth::{Inner, KeySource, NoKeyResolver};
+use crate::opaque::{OpaqueGuard, OpaqueGuardConfig};
 use crate::{Error, MachineAuth};
 
 /// Builds a [`MachineAuth`]. Start with [`MachineAuth::builder`].
@@ -39,6 +40,7 @@ pub struct MachineAuthBuilder {
     key_resolver: Option<Arc<dyn KeyResolver>>,
     verified_token_cache: CacheChoice,
     crypto_provider: Option<Arc<dyn CryptoProvider>>,
+    opaque_guard: Option<OpaqueGuardConfig>,
 }
 
 /// The verified-token cache option: on with the defaults unless the user says otherwise.
@@ -280,6 +282,8 @@ impl MachineAuthBuilder {
         if let Some(k) = &self.machine_secret_key {
             api = api.machine_secret_key(k.clone());
         }
+        // The opaque-token guard builds its request-path client from the same settings.
+        let guard_base = api.clone();
         if let Some(t) = self.timeout {
             api = api.timeout(t);
         }
@@ -289,6 +293,19 @@ impl MachineAuthBuilder {
         let api = api.build().map_err(|e| Error::Config {
             message: format!("Backend API client: {e}"),
         })?;
+        let opaque = OpaqueGuard::new(
+            self.opaque_guard.unwrap_or_default(),
+            &api,
+            guard_base,
+            self.timeout,
+            &[
+                api.api_url(),
+                self.machine_secret_key
+                    .as_ref()
+                    .map_or("", |k| k.expose_secret()),
+                self.secret_key.as_ref().map_or("", |k| k.expose_secret()),
+            ],
+        )?;
 
         let (resolver, key_source): (Arc<dyn KeyResolver>, KeySource) =
             if let Some(r) = self.key_resolver {
@@ -356,7 +373,16 @@ impl MachineAuthBuilder {
                 accepts,
                 key_source,
                 expected_machine: self.expected_machine,
+                opaque,
             }),
         })
+    }
+}
+
+impl MachineAuthBuilder {
+    /// Hook for [`crate::opaque`]: sets the guard's configuration.
+    pub(crate) fn with_opaque_guard(mut self, config: OpaqueGuardConfig) -> Self {
+        self.opaque_guard = Some(config);
+        self
     }
 }

@@ -77,6 +77,36 @@ pub enum Error {
         /// `"revoked"` or `"expired"`.
         state: &'static str,
     },
+    /// An opaque token that cannot be one Clerk issues (prefix, length, characters), refused by
+    /// the opaque-token guard without a Backend API call. `Display` is the reference's message
+    /// for an unknown token, as the Backend API's 404 would have given.
+    #[error("{}", not_found_message(*token_type))]
+    MalformedToken {
+        /// The type the token was routed as.
+        token_type: TokenType,
+    },
+    /// The opaque-token guard refused a Backend API verify call: the cap on outstanding calls
+    /// and its wait queue were full.
+    #[error(
+        "The Clerk Backend API is saturated: {max_concurrent} verify calls are outstanding and {max_queued} are waiting; try again shortly."
+    )]
+    Saturated {
+        /// The type the token was routed as.
+        token_type: TokenType,
+        /// The configured cap on outstanding calls.
+        max_concurrent: usize,
+        /// The configured bound of the wait queue.
+        max_queued: usize,
+    },
+    /// A Backend API verify call on the request path did not finish within the opaque-token
+    /// guard's latency budget (a hanging or rate-limiting Backend API).
+    #[error("The Clerk Backend API did not answer within the request budget of {} ms.", budget.as_millis())]
+    BudgetExceeded {
+        /// The type the token was routed as.
+        token_type: TokenType,
+        /// The budget.
+        budget: std::time::Duration,
+    },
     /// A Backend API call (create, list, revoke) failed.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -107,6 +137,15 @@ pub enum Error {
     },
 }
 
+/// The reference's message for a token the Backend API does not know (its 404).
+fn not_found_message(token_type: TokenType) -> &'static str {
+    match token_type {
+        TokenType::OAuthToken => "OAuth token not found",
+        TokenType::ApiKey => "API key not found",
+        _ => "Machine token not found",
+    }
+}
+
 /// The reference's message when neither a machine secret key nor a secret key is set.
 pub(crate) const MACHINE_AUTH_REQUIRES_KEY: &str = "Machine token authentication requires either a Machine secret key or a Clerk secret key. Ensure a Clerk secret key or Machine secret key is set.";
 /// The reference's missing-secret-key message.
@@ -125,7 +164,9 @@ impl Error {
             Self::Decode { .. }
             | Self::UnknownTokenType
             | Self::TokenTypeMismatch { .. }
-            | Self::Inactive { .. } => ErrorCode::TokenInvalid,
+            | Self::Inactive { .. }
+            | Self::MalformedToken { .. } => ErrorCode::TokenInvalid,
+            Self::Saturated { .. } | Self::BudgetExceeded { .. } => ErrorCode::UnexpectedError,
             Self::InvalidJwtType { .. } => ErrorCode::TokenVerificationFailed,
             Self::BackendVerify { code, .. } => *code,
             Self::Api(e) => e.code(),
@@ -145,7 +186,10 @@ impl Error {
     pub fn reason(&self) -> Reason {
         match self {
             Self::Verify { source, .. } => source.reason(),
-            Self::Decode { .. } | Self::UnknownTokenType => Reason::TokenInvalid,
+            Self::Decode { .. } | Self::UnknownTokenType | Self::MalformedToken { .. } => {
+                Reason::TokenInvalid
+            }
+            Self::Saturated { .. } | Self::BudgetExceeded { .. } => Reason::UnexpectedError,
             Self::TokenTypeMismatch { .. } => Reason::TokenTypeMismatch,
             Self::Inactive { state } if *state == "expired" => Reason::TokenExpired,
             Self::Inactive { .. } => Reason::TokenInvalid,
@@ -170,7 +214,10 @@ impl Error {
         match self {
             Self::Verify { token_type, .. }
             | Self::Decode { token_type, .. }
-            | Self::BackendVerify { token_type, .. } => Some(*token_type),
+            | Self::BackendVerify { token_type, .. }
+            | Self::MalformedToken { token_type }
+            | Self::Saturated { token_type, .. }
+            | Self::BudgetExceeded { token_type, .. } => Some(*token_type),
             Self::InvalidJwtType { .. } => Some(TokenType::OAuthToken),
             Self::Inactive { .. } => Some(TokenType::M2MToken),
             Self::NotLocal { token_type, .. } => Some(*token_type),

@@ -95,6 +95,7 @@ mod extractor;
 mod layer;
 mod local;
 mod machine_auth;
+mod opaque;
 mod options;
 mod request;
 
@@ -111,6 +112,10 @@ pub use extractor::MissingAuthLayer;
 #[cfg(feature = "tower")]
 pub use layer::{MachineAuthLayer, MachineAuthService};
 pub use machine_auth::MachineAuth;
+pub use opaque::{
+    CachedVerdict, InProcessOpaqueCache, OpaqueGuardConfig, OpaqueGuardStats, OpaqueTokenCache,
+    TokenKey,
+};
 pub use options::AuthenticateOptions;
 
 // The lower crates, item by item (sqlx style).

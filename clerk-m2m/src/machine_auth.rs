@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) accepts: AcceptsToken,
     pub(crate) key_source: KeySource,
     pub(crate) expected_machine: Option<String>,
+    /// Guards every opaque-token verify call (shape, cache, single flight, cap, budget).
+    pub(crate) opaque: crate::opaque::OpaqueGuard,
 }
 
 /// Where JWT verification keys come from.
@@ -297,26 +299,13 @@ impl MachineAuth {
                 _ => Err(Error::invalid_jwt_type(jwt)),
             };
         }
-        let api = &self.inner.api;
+        let guard = &self.inner.opaque;
         match machine_token_type_by_prefix(token) {
             Some(TokenType::M2MToken) => {
                 self.verify_opaque_m2m(token).await.map(VerifiedToken::M2M)
             }
-            Some(TokenType::OAuthToken) => {
-                let span = tracing::info_span!("clerk_m2m.bapi.verify_oauth_token");
-                api.verify_oauth_token(token)
-                    .instrument(span)
-                    .await
-                    .map(VerifiedToken::OAuth)
-                    .map_err(|e| Error::from_backend_verify(TokenType::OAuthToken, e))
-            }
-            Some(TokenType::ApiKey) => {
-                let span = tracing::info_span!("clerk_m2m.bapi.verify_api_key");
-                api.verify_api_key(token)
-                    .instrument(span)
-                    .await
-                    .map(VerifiedToken::ApiKey)
-                    .map_err(|e| Error::from_backend_verify(TokenType::ApiKey, e))
+            Some(tt @ (TokenType::OAuthToken | TokenType::ApiKey)) => {
+                guard.verify_sibling(tt, token).await
             }
             _ => Err(Error::UnknownTokenType),
         }
@@ -340,18 +329,7 @@ impl MachineAuth {
     }
 
     async fn verify_opaque_m2m(&self, token: &str) -> Result<M2MToken, Error> {
-        let span = tracing::info_span!(
-            "clerk_m2m.bapi.verify_m2m_token",
-            status = tracing::field::Empty
-        );
-        let t = self
-            .inner
-            .api
-            .m2m_tokens()
-            .verify(token, None)
-            .instrument(span)
-            .await
-            .map_err(|e| Error::from_backend_verify(TokenType::M2MToken, e))?;
+        let t = self.inner.opaque.verify_m2m(token).await?;
         if t.revoked {
             return Err(Error::Inactive { state: "revoked" });
         }
