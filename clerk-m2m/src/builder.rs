@@ -185,6 +185,13 @@ impl MachineAuthBuilder {
         self
     }
 
+    /// Configures the opaque-token guard (default: [`OpaqueGuardConfig::default`], on).
+    /// [`OpaqueGuardConfig::disabled`] turns it off.
+    pub fn opaque_guard(mut self, config: OpaqueGuardConfig) -> Self {
+        self.opaque_guard = Some(config);
+        self
+    }
+
     /// Turns the verified-token cache off: every presentation is verified in full.
     pub fn no_verified_token_cache(mut self) -> Self {
         self.verified_token_cache = CacheChoice::Off;
@@ -376,13 +383,5 @@ impl MachineAuthBuilder {
                 opaque,
             }),
         })
-    }
-}
-
-impl MachineAuthBuilder {
-    /// Hook for [`crate::opaque`]: sets the guard's configuration.
-    pub(crate) fn with_opaque_guard(mut self, config: OpaqueGuardConfig) -> Self {
-        self.opaque_guard = Some(config);
-        self
     }
 }

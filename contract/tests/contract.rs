@@ -243,7 +243,8 @@ async fn exercise(emu: &EmulatorHandle, url: &str) {
     emu.revoke_machine_token(&revoked, None);
     let expired = emu.create_oauth_token(user);
     emu.expire_machine_token(&expired);
-    for t in [&live, &revoked, &expired, &"oat_unknown".to_owned()] {
+    let not_active = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln".to_owned(); // a JWT access token
+    for t in [&live, &revoked, &expired, &"oat_unknown".to_owned(), &not_active] {
         let _ = admin.verify_oauth_token(t).await;
     }
 

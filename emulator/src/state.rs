@@ -979,8 +979,10 @@ impl State {
             .ok_or_else(|| ApiError::not_found("API key not found"))
     }
 
-    /// The spec's two answers: the token object (with `revoked`/`expired` set for a revoked or
-    /// expired token), or `{"active": false}` for a token the instance does not know.
+    /// The spec's answers: the token object (with `revoked`/`expired` set for a revoked or
+    /// expired token); `{"active": false}` for a JWT access token that is not active (the spec's
+    /// description of that answer; the emulator issues no JWT access tokens, so every JWT-shaped
+    /// one is inactive); 404 for an opaque token the instance does not know.
     pub(crate) fn verify_oauth_token(
         &self,
         body: VerifyOAuth,
@@ -991,10 +993,11 @@ impl State {
             .or_null()
             .or_else(|| body.secret.or_null())
             .ok_or_else(|| ApiError::missing_param("access_token"))?;
-        Ok(self
-            .oauth_tokens
-            .get(&s)
-            .map_or_else(|| json!({ "active": false }), |t| t.to_json(now)))
+        match self.oauth_tokens.get(&s) {
+            Some(t) => Ok(t.to_json(now)),
+            None if s.split('.').count() == 3 => Ok(json!({ "active": false })),
+            None => Err(ApiError::not_found("OAuth access token not found")),
+        }
     }
 }
 

@@ -486,9 +486,13 @@ async fn api_key_and_oauth_verify_endpoints() {
         // The deprecated `secret` still names the token.
         let r = api.post(&path, &key, json!({"secret": oat})).await;
         assert_eq!(r.body["subject"], "user_2");
-        // Unknown tokens are inactive.
+        // An unknown opaque token is not found; a JWT access token it did not issue is inactive.
         let r = api
             .post(&path, &key, json!({"access_token": "oat_nope"}))
+            .await;
+        assert_eq!(r.status, 404);
+        let r = api
+            .post(&path, &key, json!({"access_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}))
             .await;
         assert_eq!((r.status, r.body.clone()), (200, json!({"active": false})));
     }

@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 pub use cache::{CachedVerdict, InProcessOpaqueCache, OpaqueTokenCache, TokenKey};
 
-use crate::{Error, MachineAuth, MachineAuthBuilder, VerifiedToken};
+use crate::{Error, MachineAuth, VerifiedToken};
 
 /// Default positive TTL: short, since a revoked token keeps verifying from the cache this long.
 const DEFAULT_POSITIVE_TTL: Duration = Duration::from_secs(10);
@@ -30,7 +30,7 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(2);
 /// Default bound of the in-process cache, in entries (~1 KiB each at most).
 const DEFAULT_CACHE_ENTRIES: u64 = 100_000;
 
-/// The opaque-token guard's configuration, given to [`MachineAuthBuilder::opaque_guard`].
+/// The opaque-token guard's configuration, given to [`MachineAuthBuilder::opaque_guard`](crate::MachineAuthBuilder::opaque_guard).
 ///
 /// A JWT verifies locally; an opaque token (`mt_…`, `oat_…`, `ak_…`) costs one Backend API call,
 /// made with the instance's credentials. Unguarded, a flood of random tokens spends the
@@ -371,11 +371,9 @@ impl OpaqueGuard {
     /// expiry and scope.
     pub(crate) async fn verify_m2m(&self, token: &str) -> Result<M2MToken, Error> {
         match self.verify(TokenType::M2MToken, token).await? {
-            CachedVerdict::M2MToken(mut t) => {
-                // Stored without the secret; give back what the Backend API gave.
-                t.token = Some(token.to_owned());
-                Ok(t)
-            }
+            // Stored and returned without the secret `token` field: a verified bearer's own
+            // secret never travels further than the request that presented it.
+            CachedVerdict::M2MToken(t) => Ok(t),
             _ => Err(Error::UnknownTokenType),
         }
     }
@@ -573,14 +571,6 @@ fn not_found() -> ApiError {
         )],
         clerk_trace_id: None,
         retry_after: None,
-    }
-}
-
-impl MachineAuthBuilder {
-    /// Configures the opaque-token guard (default: [`OpaqueGuardConfig::default`], on).
-    /// [`OpaqueGuardConfig::disabled`] turns it off.
-    pub fn opaque_guard(self, config: OpaqueGuardConfig) -> Self {
-        self.with_opaque_guard(config)
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
-use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, MachineAuth, Reason};
+use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, MachineAuth, OpaqueGuardConfig, Reason};
 use clerk_token_types::{JWT_CATEGORY_SESSION_TOKEN, encode_segment};
 
 use super::{Exit, Failure};
@@ -147,6 +147,9 @@ async fn steps(
         .build()?;
     // The api side: verifies. Instance secret key for the JWKS, its own machine key for opaque
     // tokens (the Backend API then checks the token is scoped to it), and the scope check locally.
+    // The opaque-token guard remembers a verified token for 10 s by default, so a revocation
+    // takes up to that long to be seen; the demo revokes and re-verifies at once, so it
+    // remembers nothing (a TTL of zero).
     let api_auth = MachineAuth::builder()
         .api_url(emu.api_url())
         .secret_key(emu.secret_key())
@@ -156,6 +159,7 @@ async fn steps(
             }
         })?)
         .expected_machine(api_id)
+        .opaque_guard(OpaqueGuardConfig::default().with_positive_ttl(Duration::ZERO))
         .build()?;
 
     let t = Instant::now();
