@@ -168,20 +168,35 @@ impl MachineAuth {
             .await
     }
 
-    /// Revokes an opaque M2M token by id (`POST /m2m_tokens/{id}/revoke`).
+    /// Revokes an opaque M2M token by id (`POST /m2m_tokens/{id}/revoke`), with the same
+    /// parameter-struct convention as [`create_m2m_token`](Self::create_m2m_token) and
+    /// [`list_m2m_tokens`](Self::list_m2m_tokens).
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_m2m::{CreateM2MTokenParams, MachineAuth, RevokeM2MTokenParams};
+    /// let emu = clerk_m2m::emulator::Emulator::start().await?;
+    /// let m = emu.create_machine("worker", &[]);
+    /// let auth = MachineAuth::builder()
+    ///     .api_url(emu.api_url())
+    ///     .machine_secret_key(m.secret_key)
+    ///     .build()?;
+    /// let token = auth.create_m2m_token(CreateM2MTokenParams::opaque()).await?;
+    /// let revoked = auth
+    ///     .revoke_m2m_token(&token.id, RevokeM2MTokenParams::new().reason("rotated"))
+    ///     .await?;
+    /// assert!(revoked.revoked);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::Api`] with the Backend API's error (404 for an unknown id, ...).
     pub async fn revoke_m2m_token(
         &self,
         id: &str,
-        reason: Option<&str>,
+        params: RevokeM2MTokenParams,
     ) -> Result<M2MToken, Error> {
         let span = tracing::info_span!("clerk_m2m.revoke_m2m_token");
-        let params = match reason {
-            Some(r) => RevokeM2MTokenParams::new().reason(r),
-            None => RevokeM2MTokenParams::new(),
-        };
         async { Ok(self.inner.api.m2m_tokens().revoke(id, params).await?) }
             .instrument(span)
             .await

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use clerk_bapi_emulator::{Endpoint, Fault};
 use clerk_m2m::{
     CachedVerdict, CreateM2MTokenParams, Error, ErrorCode, InProcessOpaqueCache, MachineAuth,
-    OpaqueGuardConfig, OpaqueTokenCache, TokenKey,
+    OpaqueGuardConfig, OpaqueTokenCache, RevokeM2MTokenParams, TokenKey,
 };
 use common::World;
 
@@ -365,11 +365,17 @@ async fn revocation_is_seen_within_the_ttl_and_at_once_with_ttl_zero() {
     let token = created.token.clone().unwrap();
     let auth = verifier(&w, OpaqueGuardConfig::default().with_positive_ttl(ttl));
     assert_eq!(auth.verify_m2m_token(&token).await.unwrap().id, created.id);
-    worker.revoke_m2m_token(&created.id, None).await.unwrap();
+    worker
+        .revoke_m2m_token(&created.id, RevokeM2MTokenParams::new())
+        .await
+        .unwrap();
     // Still cached (that is the documented window)...
     let cached = auth.verify_m2m_token(&token).await.unwrap();
     assert_eq!(cached.id, created.id);
-    assert_eq!(cached.token, None, "a verified bearer's secret is not handed back");
+    assert_eq!(
+        cached.token, None,
+        "a verified bearer's secret is not handed back"
+    );
     assert_eq!(auth.opaque_guard_stats().cache_hits, 1);
     // ...and refused once the TTL is over.
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
@@ -385,7 +391,10 @@ async fn revocation_is_seen_within_the_ttl_and_at_once_with_ttl_zero() {
     auth.verify_m2m_token(&token).await.unwrap();
     auth.verify_m2m_token(&token).await.unwrap();
     assert_eq!(auth.opaque_guard_stats().calls, 2, "nothing cached");
-    worker.revoke_m2m_token(&created.id, None).await.unwrap();
+    worker
+        .revoke_m2m_token(&created.id, RevokeM2MTokenParams::new())
+        .await
+        .unwrap();
     let e = auth.verify_m2m_token(&token).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenInvalid, "{e:?}");
 }

@@ -102,7 +102,10 @@ async fn spans_cover_verification_and_backend_calls_without_secrets_or_tokens() 
         .await
         .unwrap();
     worker
-        .revoke_m2m_token(&opaque.id, Some("done"))
+        .revoke_m2m_token(
+            &opaque.id,
+            clerk_m2m::RevokeM2MTokenParams::new().reason("done"),
+        )
         .await
         .unwrap();
 

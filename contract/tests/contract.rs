@@ -244,7 +244,13 @@ async fn exercise(emu: &EmulatorHandle, url: &str) {
     let expired = emu.create_oauth_token(user);
     emu.expire_machine_token(&expired);
     let not_active = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln".to_owned(); // a JWT access token
-    for t in [&live, &revoked, &expired, &"oat_unknown".to_owned(), &not_active] {
+    for t in [
+        &live,
+        &revoked,
+        &expired,
+        &"oat_unknown".to_owned(),
+        &not_active,
+    ] {
         let _ = admin.verify_oauth_token(t).await;
     }
 

@@ -492,7 +492,11 @@ async fn api_key_and_oauth_verify_endpoints() {
             .await;
         assert_eq!(r.status, 404);
         let r = api
-            .post(&path, &key, json!({"access_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}))
+            .post(
+                &path,
+                &key,
+                json!({"access_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}),
+            )
             .await;
         assert_eq!((r.status, r.body.clone()), (200, json!({"active": false})));
     }

@@ -4,7 +4,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
-use clerk_m2m::{CreateM2MTokenParams, Error, ErrorCode, MachineAuth, OpaqueGuardConfig, Reason};
+use clerk_m2m::{
+    CreateM2MTokenParams, Error, ErrorCode, MachineAuth, OpaqueGuardConfig, Reason,
+    RevokeM2MTokenParams,
+};
 use clerk_token_types::{JWT_CATEGORY_SESSION_TOKEN, encode_segment};
 
 use super::{Exit, Failure};
@@ -261,7 +264,10 @@ async fn steps(
 
     let t = Instant::now();
     let revoked = worker_auth
-        .revoke_m2m_token(&opaque.id, Some("demo finished"))
+        .revoke_m2m_token(
+            &opaque.id,
+            RevokeM2MTokenParams::new().reason("demo finished"),
+        )
         .await?;
     report.record(
         "revoke the opaque token",

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use clerk_m2m::{CreateM2MTokenParams, Expiration, ListM2MTokensParams, TokenFormat};
+use clerk_m2m::{
+    CreateM2MTokenParams, Expiration, ListM2MTokensParams, RevokeM2MTokenParams, TokenFormat,
+};
 use serde_json::json;
 
 use super::keys::{KeyArgs, build};
@@ -123,7 +125,11 @@ pub(crate) struct RevokeArgs {
 pub(crate) async fn revoke(a: RevokeArgs) -> Result<Exit, Failure> {
     a.keys.require_any_key()?;
     let auth = build(a.keys.builder()?)?;
-    let token = auth.revoke_m2m_token(&a.id, a.reason.as_deref()).await?;
+    let params = match a.reason {
+        Some(reason) => RevokeM2MTokenParams::new().reason(reason),
+        None => RevokeM2MTokenParams::new(),
+    };
+    let token = auth.revoke_m2m_token(&a.id, params).await?;
     print_json(&serde_json::to_value(&token).unwrap_or_default());
     Ok(Exit::Ok)
 }
