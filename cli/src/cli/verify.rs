@@ -134,7 +134,7 @@ fn read_pem(value: &str) -> Result<String, Failure> {
             Failure::usage(format!("--jwt-key: cannot read {}: {e}", path.display()))
         });
     }
-    // A bare base64 SPKI body, as the reference accepts.
+    // A bare base64 SPKI body, as `@clerk/backend` accepts.
     Ok(value.to_owned())
 }
 

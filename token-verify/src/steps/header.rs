@@ -13,17 +13,18 @@ pub const EMBEDDED_KEY_MEMBERS: [&str; 4] = ["jku", "x5u", "x5c", "jwk"];
 /// `typ` values accepted when a preset expects a plain JWT.
 pub const JWT_TYPES: [&str; 1] = ["JWT"];
 
-/// Which `cat` values a preset accepts (reference §2.4).
+/// Which `cat` values a preset accepts (`@clerk/backend`'s `tokens/jwtCategories.ts` names them).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CategoryRule {
     /// M2M: `cat` absent (Clerk's rollout window) or exactly the M2M category; anything else,
     /// IGNORE, `null` and non-strings included, is "Invalid M2M JWT category.".
     M2m,
-    /// Session: absent, the session category or IGNORE. The M2M category is the reference's
+    /// Session: absent, the session category or IGNORE. The M2M category is `@clerk/backend`'s
     /// "Invalid session token category."; we also reject every other value (JWT templates,
-    /// unknown strings, `null`, non-strings), which the reference only catches at the request
-    /// level (its §2.4 `hasNonSessionJwtCategory`, and not on every path, see its §13.10).
+    /// unknown strings, `null`, non-strings), which `@clerk/backend` only catches at the request
+    /// level (`hasNonSessionJwtCategory`), and only when a session token alone is accepted or the
+    /// token comes from a cookie.
     Session,
     /// No rule (OAuth access tokens, whose class `typ` already tells apart).
     Any,
@@ -38,7 +39,7 @@ pub struct HeaderRules {
     pub category: CategoryRule,
     /// Allowed `typ` values (exact, case-sensitive).
     pub allowed_types: &'static [&'static str],
-    /// Whether a missing `typ` fails (the reference's "`headerType` given").
+    /// Whether a missing `typ` fails (`verifyJwt` in `@clerk/backend` with `headerType` given).
     pub type_required: bool,
 }
 
@@ -107,7 +108,7 @@ pub fn check_category(cat: &JwtCategory, rule: CategoryRule) -> Result<(), Verif
     })
 }
 
-/// The `typ` rule (reference §5.2 #2).
+/// The `typ` rule (`assertHeaderType` in `@clerk/backend`'s `jwt/assertions.ts`).
 pub fn check_type(typ: Option<&str>, rules: &HeaderRules) -> Result<(), VerifyError> {
     let ok = match typ {
         None => !rules.type_required,
@@ -124,7 +125,7 @@ pub fn check_type(typ: Option<&str>, rules: &HeaderRules) -> Result<(), VerifyEr
     }
 }
 
-/// The `alg` allow-list: RS256, RS384, RS512 (reference §5.2 #3).
+/// The `alg` allow-list: RS256, RS384, RS512 (as `@clerk/backend`'s `jwt/algorithms.ts`).
 pub fn check_algorithm(alg: Option<&str>) -> Result<Algorithm, VerifyError> {
     alg.and_then(Algorithm::from_name)
         .ok_or_else(|| VerifyError::InvalidAlgorithm {
@@ -177,7 +178,7 @@ mod tests {
 
     #[test]
     fn type_rule_messages() {
-        // assertHeaderType (reference §14.6).
+        // The assertHeaderType cases of `@clerk/backend`'s `jwt/__tests__/assertions.test.ts`.
         assert!(check_type(None, &HeaderRules::M2M).is_ok());
         assert!(check_type(Some("JWT"), &HeaderRules::M2M).is_ok());
         for bad in ["", "Aloha", "jwt", "at+jwt"] {
