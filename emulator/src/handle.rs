@@ -34,6 +34,7 @@ use crate::tt::{MachineSecretKey, SecretKey};
 /// emu.shutdown().await;
 /// # }
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy)]
 pub struct Emulator;
 

@@ -30,7 +30,18 @@ pub enum CategoryRule {
     Any,
 }
 
-/// The header rules of a preset.
+/// The header rules of a preset. Non-exhaustive so that a rule can be added without a breaking
+/// change: build one with [`HeaderRules::new`] and the `with_*` methods, or start from a preset's
+/// constant.
+///
+/// ```rust
+/// use clerk_token_types::TokenType;
+/// use clerk_token_verify::steps::header::{CategoryRule, HeaderRules};
+/// let rules = HeaderRules::new(TokenType::M2MToken, CategoryRule::M2m).with_type_required(true);
+/// assert!(rules.type_required);
+/// assert_eq!(rules.allowed_types, ["JWT"]);
+/// ```
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderRules {
     /// The token type errors are stamped with.
@@ -44,6 +55,30 @@ pub struct HeaderRules {
 }
 
 impl HeaderRules {
+    /// Rules stamping errors with `token_type` and applying `category`; `typ` absent or `JWT`.
+    pub const fn new(token_type: TokenType, category: CategoryRule) -> Self {
+        Self {
+            token_type,
+            category,
+            allowed_types: &JWT_TYPES,
+            type_required: false,
+        }
+    }
+
+    /// Sets [`allowed_types`](Self::allowed_types): the exact, case-sensitive `typ` values.
+    #[must_use]
+    pub const fn with_allowed_types(mut self, types: &'static [&'static str]) -> Self {
+        self.allowed_types = types;
+        self
+    }
+
+    /// Sets [`type_required`](Self::type_required): whether a missing `typ` fails.
+    #[must_use]
+    pub const fn with_type_required(mut self, required: bool) -> Self {
+        self.type_required = required;
+        self
+    }
+
     /// M2M tokens: `cat` absent or M2M, `typ` absent or `JWT`.
     pub const M2M: Self = Self {
         token_type: TokenType::M2MToken,
