@@ -261,6 +261,8 @@ pub(crate) struct State {
     oauth_tokens: HashMap<String, Sibling>,
     /// The most opaque M2M tokens kept; see [`State::make_room`].
     max_tokens: usize,
+    /// The API key and OAuth access token `bootstrap_demo_machines` made, for `serve` to print.
+    demo_credentials: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for State {
@@ -297,6 +299,7 @@ impl State {
             api_keys: HashMap::new(),
             oauth_tokens: HashMap::new(),
             max_tokens: DEFAULT_MAX_TOKENS,
+            demo_credentials: None,
         }
     }
 
@@ -324,6 +327,16 @@ impl State {
             }
         }
         found
+    }
+
+    /// Remember the demo API key and OAuth access token (secrets), replacing earlier ones.
+    pub(crate) fn set_demo_credentials(&mut self, api_key: String, oauth_token: String) {
+        self.demo_credentials = Some((api_key, oauth_token));
+    }
+
+    /// The demo API key and OAuth access token, if `bootstrap_demo_machines` made them.
+    pub(crate) fn demo_credentials(&self) -> Option<(String, String)> {
+        self.demo_credentials.clone()
     }
 
     /// Set how many opaque M2M tokens are kept (at least 1).
