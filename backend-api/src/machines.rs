@@ -702,7 +702,12 @@ mod tests {
         };
         assert_eq!(page(r#","total_count":3.0"#).unwrap().total_count, 3);
         assert_eq!(page(r#","total_count":7"#).unwrap().total_count, 7);
-        for bad in ["", r#","total_count":-1"#, r#","total_count":2.5"#, r#","total_count":null"#] {
+        for bad in [
+            "",
+            r#","total_count":-1"#,
+            r#","total_count":2.5"#,
+            r#","total_count":null"#,
+        ] {
             assert!(page(bad).is_err(), "{bad}");
         }
     }

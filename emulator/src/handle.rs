@@ -516,9 +516,7 @@ impl EmulatorHandle {
         let api_key = self.create_api_key(&a.id);
         // A user id in the spec's `^user_\w{27}$` form, which the OAuth verify answer requires.
         let oauth_token = self.create_oauth_token(&ids::base62("user_", 27));
-        self.app()
-            .lock()
-            .set_demo_credentials(api_key, oauth_token);
+        self.app().lock().set_demo_credentials(api_key, oauth_token);
         [a, b]
     }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Number, Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::api_error::ApiError;
-use crate::extract::{Field, RequestBody, closed, int_in, query_int};
+use crate::extract::{Field, RequestBody, closed, int_in, query_int, query_integer};
 use crate::ids;
 use crate::keys::{KeyRing, SigningKey};
 use crate::mint;
@@ -477,9 +477,11 @@ impl State {
     }
 
     pub(crate) fn list_machines(&self, q: &HashMap<String, String>) -> Result<Value, ApiError> {
-        let limit = query_int("limit", q.get("limit").map(String::as_str), 1, 500)?.unwrap_or(10);
+        // The spec types these two `integer` here (`number` on `GET /m2m_tokens`).
+        let limit =
+            query_integer("limit", q.get("limit").map(String::as_str), 1, 500)?.unwrap_or(10);
         let offset =
-            query_int("offset", q.get("offset").map(String::as_str), 0, u64::MAX)?.unwrap_or(0);
+            query_integer("offset", q.get("offset").map(String::as_str), 0, u64::MAX)?.unwrap_or(0);
         // The spec: an exact match on the machine id, a partial (case-insensitive) one on the name.
         let needle = q.get("query").filter(|n| !n.is_empty());
         let needle_lower = needle.map(|n| n.to_lowercase());

@@ -33,7 +33,10 @@ async fn serve_info_and_demo_machines() {
     let oat = v["oauth_token"].as_str().unwrap();
     assert_eq!(info.api_key.as_deref(), Some(ak));
     assert_eq!(info.oauth_token.as_deref(), Some(oat));
-    assert!(ak.starts_with("ak_") && oat.starts_with("oat_"), "{ak} {oat}");
+    assert!(
+        ak.starts_with("ak_") && oat.starts_with("oat_"),
+        "{ak} {oat}"
+    );
     // Debug never shows secrets.
     let dbg = format!("{info:?} {a:?} {emu:?}");
     assert!(!dbg.contains(&sk(&emu)));
@@ -70,7 +73,10 @@ async fn serve_info_and_demo_machines() {
     // Before the bootstrap there is nothing to print.
     let fresh = common::start().await;
     let v = fresh.serve_info().to_json();
-    assert_eq!((&v["api_key"], &v["oauth_token"]), (&json!(null), &json!(null)));
+    assert_eq!(
+        (&v["api_key"], &v["oauth_token"]),
+        (&json!(null), &json!(null))
+    );
 }
 
 #[tokio::test]
