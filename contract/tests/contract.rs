@@ -543,7 +543,7 @@ async fn the_contract_catches_breaches() {
             "/v1/machines",
             json!({"name": "a", "scoped_machines": null}),
             200,
-            machine.clone(),
+            machine,
         ),
         bad(
             "patch",
