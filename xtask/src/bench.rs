@@ -1,11 +1,14 @@
-//! `cargo xtask bench`: run the criterion benches and summarise them in one table.
+//! `cargo xtask bench`: run the criterion benches and summarise them in one table; `bench cli`:
+//! time `clerk-m2m verify --json -` beside `openssl speed rsa2048` on the same cores.
 
-use crate::util::{Result, cargo, err, read, run_status};
+use crate::util::{Result, cargo, err, read, run_output, run_status};
 use crate::workspace::Workspace;
 use serde_json::Value;
 use std::fmt::Write as _;
+use std::io::{BufRead, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The benches that make up the summary: `(package, bench target)`.
 const BENCHES: [(&str, &str); 2] = [
@@ -44,6 +47,267 @@ pub(crate) fn command(root: &Path, extra: &[String], summary_only: bool) -> Resu
     }
     print!("{}", table(&rows));
     Ok(())
+}
+
+/// Options of `cargo xtask bench cli`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CliOptions {
+    /// Distinct tokens to time (minted once, then reused from the target directory).
+    pub(crate) tokens: usize,
+    /// Tokens streamed through one run for the peak RSS (0: skip).
+    pub(crate) rss_tokens: usize,
+    /// Timed runs per configuration; the best is reported.
+    pub(crate) runs: usize,
+    /// A prebuilt `clerk-m2m` to measure instead of building this workspace's.
+    pub(crate) bin: Option<PathBuf>,
+}
+
+impl Default for CliOptions {
+    fn default() -> Self {
+        Self {
+            tokens: 50_000,
+            rss_tokens: 1_000_000,
+            runs: 3,
+            bin: None,
+        }
+    }
+}
+
+/// What `bench cli` found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CliReport {
+    pub(crate) cores: usize,
+    pub(crate) one_core: f64,
+    pub(crate) openssl_one_core: f64,
+    pub(crate) all_cores: f64,
+    pub(crate) openssl_all_cores: f64,
+    pub(crate) peak_rss_kib: Option<(usize, u64)>,
+    pub(crate) load_before: f64,
+    pub(crate) load_after: f64,
+}
+
+/// `cargo xtask bench cli`: builds the release binary, mints (once) distinct RS256-2048 M2M
+/// JWTs, and times `clerk-m2m verify --json --jwt-key KEY -` over them on one pinned core
+/// (`taskset -c 0`) beside `openssl speed -seconds 3 rsa2048` on that core, then on all cores;
+/// then the peak RSS of one run over `rss_tokens` tokens.
+pub(crate) fn cli_command(root: &Path, o: &CliOptions) -> Result<()> {
+    let ws = Workspace::load(root)?;
+    let bin = match &o.bin {
+        Some(b) => b.clone(),
+        None => {
+            run_status(cargo().current_dir(root).args([
+                "build",
+                "--release",
+                "-p",
+                "clerk-m2m-cli",
+            ]))?;
+            ws.target_dir.join("release").join("clerk-m2m")
+        }
+    };
+    let dir = ws.target_dir.join("bench-cli");
+    std::fs::create_dir_all(&dir)?;
+    let (tokens, key) = (
+        dir.join(format!("tokens-{}.txt", o.tokens)),
+        dir.join(format!("key-{}.pem", o.tokens)),
+    );
+    if !(tokens.is_file() && key.is_file()) {
+        eprintln!("minting {} tokens (RSA signing, ~1 ms each)...", o.tokens);
+        let out = std::fs::File::create(&tokens)?;
+        let status = Command::new(&bin)
+            .args(["bench-tokens", "--count", &o.tokens.to_string(), "--key-out"])
+            .arg(&key)
+            .stdout(out)
+            .status()?;
+        if !status.success() {
+            let _ = std::fs::remove_file(&tokens);
+            return Err(err!("minting tokens failed ({status})"));
+        }
+    }
+    check_all_verify(&bin, &key, &tokens)?;
+
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let load_before = load();
+    let verify = |pin: bool| best_rate(&bin, &key, &tokens, o.tokens, o.runs, pin);
+    let report = CliReport {
+        cores,
+        openssl_one_core: openssl_verify_rate(Some("0"), 1)?,
+        one_core: verify(true)?,
+        openssl_all_cores: openssl_verify_rate(None, cores)?,
+        all_cores: verify(false)?,
+        peak_rss_kib: if o.rss_tokens == 0 {
+            None
+        } else {
+            Some((o.rss_tokens, peak_rss(&bin, &key, &tokens, o.rss_tokens)?))
+        },
+        load_before,
+        load_after: load(),
+    };
+    print!("{}", cli_table(&report, o.tokens));
+    Ok(())
+}
+
+fn verify_command(bin: &Path, key: &Path, pin: bool) -> Command {
+    let mut c = if pin {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    c.args(["verify", "--json", "--jwt-key"]).arg(key).arg("-");
+    for v in ["CLERK_SECRET_KEY", "CLERK_MACHINE_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_API_URL"] {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// The first tokens verify (a broken key or clock would make the timing meaningless).
+fn check_all_verify(bin: &Path, key: &Path, tokens: &Path) -> Result<()> {
+    let text = read(tokens)?;
+    let sample: String = text.lines().take(200).map(|l| format!("{l}\n")).collect();
+    let mut child = verify_command(bin, key, false)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(sample.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    let lines: Vec<&[u8]> = out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let want = sample.lines().count();
+    if !out.status.success() || lines.len() != want || !lines.iter().all(|l| l.starts_with(br#"{"ok":true"#)) {
+        return Err(err!(
+            "the bench tokens do not all verify ({}, {} of {want} lines); delete {} to mint new ones",
+            out.status,
+            lines.len(),
+            tokens.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Tokens per second of the best of `runs` runs over the token file (output to /dev/null).
+fn best_rate(bin: &Path, key: &Path, tokens: &Path, n: usize, runs: usize, pin: bool) -> Result<f64> {
+    let mut best = Duration::MAX;
+    for _ in 0..runs.max(1) {
+        let input = std::fs::File::open(tokens)?;
+        let t = Instant::now();
+        let status = verify_command(bin, key, pin)
+            .stdin(input)
+            .stdout(Stdio::null())
+            .status()?;
+        let elapsed = t.elapsed();
+        if !status.success() {
+            return Err(err!("clerk-m2m verify failed ({status})"));
+        }
+        best = best.min(elapsed);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    Ok(n as f64 / best.as_secs_f64())
+}
+
+/// RSA-2048 verifications per second by `openssl speed` (on core `pin`, or `multi` processes).
+fn openssl_verify_rate(pin: Option<&str>, multi: usize) -> Result<f64> {
+    let mut c = match pin {
+        Some(core) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", core, "openssl"]);
+            c
+        }
+        None => Command::new("openssl"),
+    };
+    c.args(["speed", "-seconds", "3"]);
+    if multi > 1 {
+        c.args(["-multi", &multi.to_string()]);
+    }
+    c.arg("rsa2048").stderr(Stdio::null());
+    parse_openssl_verify(&run_output(&mut c)?)
+        .ok_or_else(|| err!("no `rsa 2048 bits` line in the output of openssl speed"))
+}
+
+/// The verify/s column of the `rsa 2048 bits` row of `openssl speed` (the last number; with
+/// `-multi` the summed row has the same shape).
+pub(crate) fn parse_openssl_verify(out: &str) -> Option<f64> {
+    out.lines()
+        .rev()
+        .find(|l| l.split_whitespace().take(3).eq(["rsa", "2048", "bits"]))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Peak RSS (KiB, from `/usr/bin/time -f %M`) of one run over `n` tokens: the token file is
+/// streamed again and again through a pipe, so no input file of that size is needed.
+fn peak_rss(bin: &Path, key: &Path, tokens: &Path, n: usize) -> Result<u64> {
+    let text = read(tokens)?;
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return Err(err!("{} is empty", tokens.display()));
+    }
+    let mut c = Command::new("/usr/bin/time");
+    c.args(["-f", "%M"]);
+    let inner = verify_command(bin, key, false);
+    c.arg(inner.get_program()).args(inner.get_args());
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(stdin) = child.stdin.take() {
+        let mut w = std::io::BufWriter::new(stdin);
+        for l in lines.iter().cycle().take(n) {
+            writeln!(w, "{l}")?;
+        }
+        w.flush()?;
+    }
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        return Err(err!("clerk-m2m verify under /usr/bin/time failed ({})", out.status));
+    }
+    out.stderr
+        .lines()
+        .map_while(std::result::Result::ok)
+        .filter_map(|l| l.trim().parse().ok())
+        .last()
+        .ok_or_else(|| err!("no RSS in the output of /usr/bin/time"))
+}
+
+fn load() -> f64 {
+    read(Path::new("/proc/loadavg"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+/// The report, with the targets of issue 12.
+pub(crate) fn cli_table(r: &CliReport, tokens: usize) -> String {
+    let mut s = String::new();
+    let ratio = r.one_core / r.openssl_one_core;
+    let scale = r.all_cores / r.one_core;
+    let _ = writeln!(
+        s,
+        "clerk-m2m verify --json --jwt-key KEY -: {tokens} distinct RS256-2048 M2M JWTs, output to /dev/null (load {:.2} before, {:.2} after)",
+        r.load_before, r.load_after
+    );
+    let _ = writeln!(
+        s,
+        "one core (taskset -c 0):   clerk-m2m {:>10}/s   openssl speed rsa2048 verify {:>10}/s   {ratio:.2}x openssl (target >= 0.80)",
+        si(r.one_core),
+        si(r.openssl_one_core)
+    );
+    let _ = writeln!(
+        s,
+        "all {} cores:               clerk-m2m {:>10}/s   openssl speed -multi {} verify {:>10}/s   {scale:.2}x one core (target >= 1.80)",
+        r.cores,
+        si(r.all_cores),
+        r.cores,
+        si(r.openssl_all_cores)
+    );
+    if let Some((n, kib)) = r.peak_rss_kib {
+        #[allow(clippy::cast_precision_loss)]
+        let mib = kib as f64 / 1024.0;
+        let _ = writeln!(s, "peak RSS over {n} tokens:  {mib:.1} MiB (target < 64 MiB)");
+    }
+    s
 }
 
 /// Every `new/estimates.json` under `dir`, optionally only those written after `since`.
@@ -195,6 +459,33 @@ mod tests {
             &serde_json::json!({"group_id": group, "full_id": rel, "throughput": tp}).to_string(),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn openssl_speed_verify_rate_is_the_last_column_of_the_rsa_2048_row() {
+        let out = "version: 3.0.19\n                  sign    verify    sign/s verify/s\nrsa 2048 bits 0.000683s 0.000020s   1464.1  49070.2\n";
+        assert_eq!(parse_openssl_verify(out), Some(49070.2));
+        assert_eq!(parse_openssl_verify("rsa 4096 bits 0.1s 0.1s 1.0 2.0\n"), None);
+        assert_eq!(parse_openssl_verify(""), None);
+    }
+
+    #[test]
+    fn cli_table_reports_ratios_against_the_targets() {
+        let r = CliReport {
+            cores: 2,
+            one_core: 40_000.0,
+            openssl_one_core: 50_000.0,
+            all_cores: 76_000.0,
+            openssl_all_cores: 98_000.0,
+            peak_rss_kib: Some((1_000_000, 20 * 1024)),
+            load_before: 0.5,
+            load_after: 1.0,
+        };
+        let t = cli_table(&r, 50_000);
+        assert!(t.contains("0.80x openssl"), "{t}");
+        assert!(t.contains("1.90x one core"), "{t}");
+        assert!(t.contains("20.0 MiB"), "{t}");
+        assert!(t.contains("40.00k/s"), "{t}");
     }
 
     #[test]

@@ -1,14 +1,22 @@
-//! `verify`: verify tokens from the argument or stdin (concurrently, printed in input order).
+//! `verify`: verify tokens from the argument or stdin (see `batch` for stdin), and the shape of
+//! a result line.
 
+use std::io::Read as _;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use clap::Args;
-use clerk_m2m::{FixedClock, MachineAuth, VerifiedToken};
-use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt;
+use clerk_m2m::{
+    ErrorCode, FixedClock, MachineAuth, Reason, VerifiedToken, is_jwt_format,
+};
+use clerk_token_types::machine_token_type_by_prefix;
+use serde::Serialize;
+use serde_json::Value;
 
+use super::batch::Batch;
 use super::keys::{KeyArgs, build};
-use super::{Exit, Failure};
+use super::lines::DEFAULT_MAX_LINE;
+use super::{Exit, Failure, out};
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
@@ -44,59 +52,55 @@ pub(crate) struct VerifyArgs {
     /// One JSON line per token.
     #[arg(long)]
     json: bool,
+    /// Longest stdin line read as a token; a longer one is skipped and rejected
+    /// (`token-invalid`), and the batch goes on.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE, value_parser = clap::value_parser!(u32).range(1..))]
+    max_line_bytes: u32,
 }
 
-/// At most this many verifications in flight when reading stdin.
-const CONCURRENCY: usize = 64;
-
-pub(crate) async fn run(a: VerifyArgs) -> Result<Exit, Failure> {
+pub(crate) fn run(a: VerifyArgs, runtime: &tokio::runtime::Runtime) -> Result<Exit, Failure> {
     let auth = configure(&a)?;
-    let json = a.json;
-    let mut all_ok = true;
     match a.token.as_deref() {
         Some(t) if t != "-" => {
-            let (ok, line) = verify_one(&auth, t.trim(), json).await;
-            println!("{line}");
-            all_ok &= ok;
+            let result = runtime.block_on(auth.verify_machine_token(t.trim()));
+            let mut line = Vec::new();
+            let rendered = render(&result, a.json, &mut line);
+            out::bytes(&line)?;
+            Ok(if rendered == Rendered::Ok {
+                Exit::Ok
+            } else {
+                Exit::Rejected
+            })
         }
-        _ => {
-            let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-            let mut handles = Vec::new();
-            let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-            loop {
-                let line = lines
-                    .next_line()
-                    .await
-                    .map_err(|e| Failure::usage(format!("cannot read stdin: {e}")))?;
-                let Some(line) = line else { break };
-                let token = line.trim().to_owned();
-                if token.is_empty() {
-                    continue;
-                }
-                let auth = auth.clone();
-                let permit = Arc::clone(&sem)
-                    .acquire_owned()
-                    .await
-                    .map_err(|e| Failure::usage(e.to_string()))?;
-                handles.push(tokio::spawn(async move {
-                    let r = verify_one(&auth, &token, json).await;
-                    drop(permit);
-                    r
-                }));
-            }
-            if handles.is_empty() {
-                return Err(Failure::usage("no token given (argument or stdin)"));
-            }
-            for h in handles {
-                let (ok, line) = h
-                    .await
-                    .map_err(|e| Failure::rejected(format!("verification task failed: {e}")))?;
-                println!("{line}");
-                all_ok &= ok;
-            }
+        _ => Batch {
+            auth,
+            json: a.json,
+            max_line: usize::try_from(a.max_line_bytes).unwrap_or(usize::MAX),
         }
+        .run(runtime),
     }
-    Ok(if all_ok { Exit::Ok } else { Exit::Rejected })
+}
+
+/// Verifies `token` right now if that needs no I/O: its key is the PEM key or in the JWKS
+/// cache. `None` when it needs the network (an opaque token, a cold or stale JWKS); the caller
+/// then verifies it on the async runtime.
+///
+/// TODO(merge): the facade's synchronous local-verification entry point replaces this body; it
+/// polls the ordinary verification future once, which completes on that poll exactly when no
+/// I/O is needed (a pending poll is dropped, cancelling any fetch it started).
+pub(crate) fn try_verify_local(
+    auth: &MachineAuth,
+    token: &str,
+) -> Option<Result<VerifiedToken, clerk_m2m::Error>> {
+    // Opaque tokens always need the Backend API: do not start a request only to drop it.
+    if !is_jwt_format(token) && machine_token_type_by_prefix(token).is_some() {
+        return None;
+    }
+    let future = std::pin::pin!(auth.verify_machine_token(token));
+    match future.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => Some(result),
+        Poll::Pending => None,
+    }
 }
 
 fn configure(a: &VerifyArgs) -> Result<MachineAuth, Failure> {
@@ -123,57 +127,166 @@ fn configure(a: &VerifyArgs) -> Result<MachineAuth, Failure> {
     build(b)
 }
 
-/// A PEM given inline, or the path of a file holding one.
+/// The largest `--jwt-key` file read: an RSA-8192 public key PEM is under 2 KiB.
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// A PEM given inline, the path of a file holding one, or a bare base64 SPKI body (the JS SDK
+/// accepts one). Anything else is a usage error: a mistyped path must not become a key body.
 fn read_pem(value: &str) -> Result<String, Failure> {
     if value.contains("-----BEGIN") {
         return Ok(value.to_owned());
     }
     let path = std::path::Path::new(value);
-    if path.is_file() {
-        return std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!("--jwt-key: cannot read {}: {e}", path.display()))
-        });
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => read_key_file(path, m.len()),
+        Ok(_) => Err(Failure::usage(format!(
+            "--jwt-key: {} is not a regular file",
+            out::escape(&path.display().to_string())
+        ))),
+        Err(_) if looks_like_key_body(value) => Ok(value.to_owned()),
+        Err(e) => Err(Failure::usage(format!(
+            "--jwt-key: {:?} is neither PEM text (-----BEGIN PUBLIC KEY-----...) nor a readable file: {e}",
+            value.chars().take(80).collect::<String>()
+        ))),
     }
-    // A bare base64 SPKI body, as the reference accepts.
-    Ok(value.to_owned())
 }
 
-/// Verifies one token; returns (verified, the output line).
-async fn verify_one(auth: &MachineAuth, token: &str, json: bool) -> (bool, String) {
-    match auth.verify_machine_token(token).await {
-        Ok(v) => (
-            true,
+/// Reads a key file of `len` bytes (as its metadata says), refusing a large one before reading
+/// it, and never reading more than the cap (the file may grow, or lie about its size).
+fn read_key_file(path: &std::path::Path, len: u64) -> Result<String, Failure> {
+    let shown = || out::escape(&path.display().to_string()).into_owned();
+    let too_large = || {
+        Failure::usage(format!(
+            "--jwt-key: {} is larger than {MAX_KEY_FILE} bytes: not a public key",
+            shown()
+        ))
+    };
+    if len > MAX_KEY_FILE {
+        return Err(too_large());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_string(&mut text))
+        .map_err(|e| Failure::usage(format!("--jwt-key: cannot read {}: {e}", shown())))?;
+    if text.len() as u64 > MAX_KEY_FILE {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
+/// A bare base64 SPKI body: only base64 characters, and at least as long as the smallest
+/// accepted key (an RSA-2048 SPKI is 392 base64 characters). No plausible path is.
+fn looks_like_key_body(value: &str) -> bool {
+    let body: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    body.len() >= 300
+        && body
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+}
+
+/// Whether a result line says the token verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rendered {
+    Ok,
+    Rejected,
+}
+
+/// `{"ok": true, "token_type": …, "token": {…}}`, serialised straight into the output (building
+/// a `serde_json::Value` first cost as much again); the same bytes as that `Value` would give.
+#[derive(Serialize)]
+struct OkLine<'a, T> {
+    ok: bool,
+    token_type: &'a str,
+    token: T,
+}
+
+/// `{"ok": false, "token_type": … or null, "code": …, "reason": …, "message": …}`.
+#[derive(Serialize)]
+struct RejectedLine<'a> {
+    ok: bool,
+    token_type: Option<&'a str>,
+    code: &'a str,
+    reason: &'a str,
+    message: &'a str,
+}
+
+/// Appends the result line (with its newline) for one token to `out`.
+pub(crate) fn render(
+    result: &Result<VerifiedToken, clerk_m2m::Error>,
+    json: bool,
+    out: &mut Vec<u8>,
+) -> Rendered {
+    match result {
+        Ok(v) => {
+            let token_type = v.token_type().as_str();
             if json {
-                ok_json(&v).to_string()
+                let written = match v.as_m2m() {
+                    Some(t) => serde_json::to_writer(&mut *out, &OkLine { ok: true, token_type, token: t }),
+                    None => serde_json::to_writer(
+                        &mut *out,
+                        &OkLine { ok: true, token_type, token: v.to_json() },
+                    ),
+                };
+                // Serialising these types cannot fail (string keys only); never a half line.
+                if written.is_err() {
+                    out.extend_from_slice(b"{\"ok\":true}");
+                }
             } else {
-                ok_text(&v)
-            },
-        ),
+                out.extend_from_slice(out::escape(&ok_text(v)).as_bytes());
+            }
+            out.push(b'\n');
+            Rendered::Ok
+        }
         Err(e) => {
-            let line = if json {
-                json!({
-                    "ok": false,
-                    "token_type": e.token_type().map(|t| t.as_str()),
-                    "code": e.code().as_str(),
-                    "reason": e.reason().as_str(),
-                    "message": e.to_string(),
-                })
-                .to_string()
-            } else {
-                format!(
-                    "REJECTED {} {}: {}",
-                    e.token_type().map_or("unknown", |t| t.as_str()),
-                    e.code(),
-                    e
-                )
-            };
-            (false, line)
+            let message = e.to_string();
+            line_rejected(
+                e.token_type().map(|t| t.as_str()),
+                e.code().as_str(),
+                e.reason().as_str(),
+                &message,
+                json,
+                out,
+            );
+            Rendered::Rejected
         }
     }
 }
 
-fn ok_json(v: &VerifiedToken) -> Value {
-    json!({ "ok": true, "token_type": v.token_type().as_str(), "token": v.to_json() })
+/// Appends a `token-invalid` rejection for a line that is not a token at all (not UTF-8, or
+/// too long), in the shape of every other rejection.
+pub(crate) fn render_rejection(message: &str, json: bool, out: &mut Vec<u8>) -> Rendered {
+    let invalid = ErrorCode::TokenInvalid.as_str();
+    line_rejected(None, invalid, Reason::TokenInvalid.as_str(), message, json, out);
+    Rendered::Rejected
+}
+
+fn line_rejected(
+    token_type: Option<&str>,
+    code: &str,
+    reason: &str,
+    message: &str,
+    json: bool,
+    out: &mut Vec<u8>,
+) {
+    if json {
+        let line = RejectedLine {
+            ok: false,
+            token_type,
+            code,
+            reason,
+            message,
+        };
+        if serde_json::to_writer(&mut *out, &line).is_err() {
+            out.extend_from_slice(b"{\"ok\":false}");
+        }
+    } else {
+        let text = format!(
+            "REJECTED {} {code}: {message}",
+            token_type.unwrap_or("unknown")
+        );
+        out.extend_from_slice(out::escape(&text).as_bytes());
+    }
+    out.push(b'\n');
 }
 
 fn ok_text(v: &VerifiedToken) -> String {
