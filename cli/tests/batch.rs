@@ -90,7 +90,10 @@ async fn the_first_result_is_printed_before_stdin_is_closed() {
     let mut stdin = child.stdin.take().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     for _ in 0..2 {
-        stdin.write_all(format!("{jwt}\n").as_bytes()).await.unwrap();
+        stdin
+            .write_all(format!("{jwt}\n").as_bytes())
+            .await
+            .unwrap();
         stdin.flush().await.unwrap();
         let line = timeout(PATIENCE, lines.next_line())
             .await
@@ -113,7 +116,12 @@ async fn a_line_that_is_not_utf8_is_one_rejection_and_the_batch_goes_on() {
     let mut input = format!("{jwt}\n").into_bytes();
     input.extend_from_slice(b"eyJ\xff\xfe.abc.def\n");
     input.extend_from_slice(format!("{jwt}\n").as_bytes());
-    let o = run(&["verify", "--json", "-"], &[("CLERK_JWT_KEY", &pem)], &input).await;
+    let o = run(
+        &["verify", "--json", "-"],
+        &[("CLERK_JWT_KEY", &pem)],
+        &input,
+    )
+    .await;
     assert_eq!(o.code, 1, "one rejected: {}", o.stderr);
     let lines = json_lines(&o.stdout);
     assert_eq!(lines.len(), 3);
@@ -168,7 +176,10 @@ async fn an_over_long_line_is_skipped_and_the_batch_goes_on() {
         lines[0]["message"],
         "Line is longer than --max-line-bytes; skipped"
     );
-    assert_eq!(lines[1]["token_type"], "m2m_token", "short lines still read");
+    assert_eq!(
+        lines[1]["token_type"], "m2m_token",
+        "short lines still read"
+    );
 }
 
 #[tokio::test]
@@ -182,7 +193,10 @@ async fn a_closed_stdout_ends_every_command_quietly() {
     drop(child.stdout.take());
     let mut stdin = child.stdin.take().unwrap();
     for _ in 0..200 {
-        stdin.write_all(format!("{jwt}\n").as_bytes()).await.unwrap();
+        stdin
+            .write_all(format!("{jwt}\n").as_bytes())
+            .await
+            .unwrap();
     }
     stdin.flush().await.unwrap();
     let status = timeout(PATIENCE, child.wait())
@@ -237,26 +251,113 @@ async fn strings_from_tokens_and_servers_are_escaped_in_text_output() {
     assert_eq!(json_lines(&o.stdout)[0]["header"]["kid"], raw);
 
     // A token's id (jti) in verify's text line; JSON carries it exactly.
-    let jwt = w.emu.mint_jwt(
-        MintSpec::for_machine(&w.worker.id).claim("jti", Value::String(raw.to_owned())),
-    );
+    let jwt = w
+        .emu
+        .mint_jwt(MintSpec::for_machine(&w.worker.id).claim("jti", Value::String(raw.to_owned())));
     let env = [("CLERK_JWT_KEY", pem.as_str())];
     let o = run(&["verify", &jwt], &env, b"").await;
     let text = String::from_utf8(o.stdout).unwrap();
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(text.starts_with(&format!("OK m2m_token id={escaped} ")), "{text}");
-    let o = run(&["verify", "--json", "-"], &env, format!("{jwt}\n").as_bytes()).await;
+    assert!(
+        text.starts_with(&format!("OK m2m_token id={escaped} ")),
+        "{text}"
+    );
+    let o = run(
+        &["verify", "--json", "-"],
+        &env,
+        format!("{jwt}\n").as_bytes(),
+    )
+    .await;
     assert_eq!(json_lines(&o.stdout)[0]["token"]["id"], raw);
 
-    // A server's message (the Backend API echoes the unknown machine id) on stderr.
+    // A kid no JWKS key has, in verify's rejection line (the JWKS comes from the emulator).
     let url = w.emu.api_url();
     let sk = w.emu.secret_key().expose_secret().to_owned();
-    let env = [("CLERK_API_URL", url.as_str()), ("CLERK_SECRET_KEY", sk.as_str())];
-    let subject = format!("mch_{raw}");
-    let o = run(&["list", "--subject", &subject], &env, b"").await;
+    let env = [
+        ("CLERK_API_URL", url.as_str()),
+        ("CLERK_SECRET_KEY", sk.as_str()),
+    ];
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id).kid(raw));
+    let o = run(&["verify", "-"], &env, format!("{jwt}\n").as_bytes()).await;
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(!o.stderr.contains('\u{1b}'), "{:?}", o.stderr);
-    assert!(o.stderr.contains(escaped), "{:?}", o.stderr);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.starts_with("REJECTED "), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+
+    // A server's message, code and trace id, on stderr (create, list, revoke) and in verify's
+    // rejection line; JSON output carries them exactly.
+    let server = hostile_server(raw);
+    let env = [
+        ("CLERK_API_URL", server.as_str()),
+        ("CLERK_SECRET_KEY", "sk_test_x"),
+        ("CLERK_MACHINE_SECRET_KEY", "ak_x"),
+    ];
+    for args in [
+        vec!["create"],
+        vec!["list", "--subject", "mch_1"],
+        vec!["revoke", "mt_1"],
+    ] {
+        let o = run(&args, &env, b"").await;
+        assert_ne!(o.code, 0, "{args:?}: {}", o.stderr);
+        assert!(
+            !o.stderr.contains(['\u{1b}', '\u{7}']),
+            "{args:?}: {:?}",
+            o.stderr
+        );
+        assert_eq!(
+            o.stderr.matches(escaped).count(),
+            3,
+            "message, code, trace id: {:?}",
+            o.stderr
+        );
+    }
+    // verify does not repeat the server's text today; if it ever does, it is escaped.
+    let o = run(&["verify", "mt_1"], &env, b"").await;
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), o.stderr);
+    assert!(all.starts_with("REJECTED m2m_token "), "{all:?}");
+    assert!(!all.contains(['\u{1b}', '\u{7}']), "{all:?}");
+    let o = run(&["verify", "--json", "-"], &env, b"mt_1\n").await;
+    assert_eq!(json_lines(&o.stdout)[0]["ok"], false);
+}
+
+/// A Backend API on loopback that answers every request 400 with `hostile` as the error's
+/// message, code and trace id.
+fn hostile_server(hostile: &str) -> String {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let body = json!({
+        "errors": [{"message": hostile, "long_message": hostile, "code": hostile}],
+        "clerk_trace_id": hostile,
+    })
+    .to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut r = std::io::BufReader::new(&conn);
+                let mut length = 0;
+                let mut line = String::new();
+                while r.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let _ = r.take(length).read_to_end(&mut Vec::new());
+                let _ = (&conn).write_all(
+                    format!(
+                        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            });
+        }
+    });
+    url
 }
 
 #[tokio::test]
@@ -276,13 +377,23 @@ async fn jwt_key_that_is_neither_pem_nor_a_readable_file_is_a_usage_error() {
 
     let dir = std::env::temp_dir().join(format!("clerk-m2m-batch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let o = run(&["verify", "x", "--jwt-key", dir.to_str().unwrap()], &[], b"").await;
+    let o = run(
+        &["verify", "x", "--jwt-key", dir.to_str().unwrap()],
+        &[],
+        b"",
+    )
+    .await;
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("not a regular file"), "{}", o.stderr);
 
     let big = dir.join("big.pem");
     std::fs::write(&big, vec![b'A'; 1 << 20]).unwrap();
-    let o = run(&["verify", "x", "--jwt-key", big.to_str().unwrap()], &[], b"").await;
+    let o = run(
+        &["verify", "x", "--jwt-key", big.to_str().unwrap()],
+        &[],
+        b"",
+    )
+    .await;
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("larger than"), "{}", o.stderr);
     let _ = std::fs::remove_dir_all(&dir);
@@ -293,7 +404,10 @@ async fn network_and_local_tokens_interleave_in_input_order_with_a_cold_jwks() {
     let w = World::new().await;
     let url = w.emu.api_url();
     let sk = w.emu.secret_key().expose_secret().to_owned();
-    let env = [("CLERK_API_URL", url.as_str()), ("CLERK_SECRET_KEY", sk.as_str())];
+    let env = [
+        ("CLERK_API_URL", url.as_str()),
+        ("CLERK_SECRET_KEY", sk.as_str()),
+    ];
     let opaque = w.emu.create_m2m_token(&w.worker.id).unwrap();
     let mut input = String::new();
     let mut want = Vec::new();

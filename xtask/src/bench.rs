@@ -114,7 +114,12 @@ pub(crate) fn cli_command(root: &Path, o: &CliOptions) -> Result<()> {
         eprintln!("minting {} tokens (RSA signing, ~1 ms each)...", o.tokens);
         let out = std::fs::File::create(&tokens)?;
         let status = Command::new(&bin)
-            .args(["bench-tokens", "--count", &o.tokens.to_string(), "--key-out"])
+            .args([
+                "bench-tokens",
+                "--count",
+                &o.tokens.to_string(),
+                "--key-out",
+            ])
             .arg(&key)
             .stdout(out)
             .status()?;
@@ -155,7 +160,12 @@ fn verify_command(bin: &Path, key: &Path, pin: bool) -> Command {
         Command::new(bin)
     };
     c.args(["verify", "--json", "--jwt-key"]).arg(key).arg("-");
-    for v in ["CLERK_SECRET_KEY", "CLERK_MACHINE_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_API_URL"] {
+    for v in [
+        "CLERK_SECRET_KEY",
+        "CLERK_MACHINE_SECRET_KEY",
+        "CLERK_JWT_KEY",
+        "CLERK_API_URL",
+    ] {
         c.env_remove(v);
     }
     c
@@ -173,9 +183,16 @@ fn check_all_verify(bin: &Path, key: &Path, tokens: &Path) -> Result<()> {
         stdin.write_all(sample.as_bytes())?;
     }
     let out = child.wait_with_output()?;
-    let lines: Vec<&[u8]> = out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let want = sample.lines().count();
-    if !out.status.success() || lines.len() != want || !lines.iter().all(|l| l.starts_with(br#"{"ok":true"#)) {
+    if !out.status.success()
+        || lines.len() != want
+        || !lines.iter().all(|l| l.starts_with(br#"{"ok":true"#))
+    {
         return Err(err!(
             "the bench tokens do not all verify ({}, {} of {want} lines); delete {} to mint new ones",
             out.status,
@@ -187,7 +204,14 @@ fn check_all_verify(bin: &Path, key: &Path, tokens: &Path) -> Result<()> {
 }
 
 /// Tokens per second of the best of `runs` runs over the token file (output to /dev/null).
-fn best_rate(bin: &Path, key: &Path, tokens: &Path, n: usize, runs: usize, pin: bool) -> Result<f64> {
+fn best_rate(
+    bin: &Path,
+    key: &Path,
+    tokens: &Path,
+    n: usize,
+    runs: usize,
+    pin: bool,
+) -> Result<f64> {
     let mut best = Duration::MAX;
     for _ in 0..runs.max(1) {
         let input = std::fs::File::open(tokens)?;
@@ -261,7 +285,10 @@ fn peak_rss(bin: &Path, key: &Path, tokens: &Path, n: usize) -> Result<u64> {
     }
     let out = child.wait_with_output()?;
     if !out.status.success() {
-        return Err(err!("clerk-m2m verify under /usr/bin/time failed ({})", out.status));
+        return Err(err!(
+            "clerk-m2m verify under /usr/bin/time failed ({})",
+            out.status
+        ));
     }
     out.stderr
         .lines()
@@ -305,7 +332,10 @@ pub(crate) fn cli_table(r: &CliReport, tokens: usize) -> String {
     if let Some((n, kib)) = r.peak_rss_kib {
         #[allow(clippy::cast_precision_loss)]
         let mib = kib as f64 / 1024.0;
-        let _ = writeln!(s, "peak RSS over {n} tokens:  {mib:.1} MiB (target < 64 MiB)");
+        let _ = writeln!(
+            s,
+            "peak RSS over {n} tokens:  {mib:.1} MiB (target < 64 MiB)"
+        );
     }
     s
 }
@@ -465,7 +495,10 @@ mod tests {
     fn openssl_speed_verify_rate_is_the_last_column_of_the_rsa_2048_row() {
         let out = "version: 3.0.19\n                  sign    verify    sign/s verify/s\nrsa 2048 bits 0.000683s 0.000020s   1464.1  49070.2\n";
         assert_eq!(parse_openssl_verify(out), Some(49070.2));
-        assert_eq!(parse_openssl_verify("rsa 4096 bits 0.1s 0.1s 1.0 2.0\n"), None);
+        assert_eq!(
+            parse_openssl_verify("rsa 4096 bits 0.1s 0.1s 1.0 2.0\n"),
+            None
+        );
         assert_eq!(parse_openssl_verify(""), None);
     }
 

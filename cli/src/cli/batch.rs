@@ -95,7 +95,11 @@ struct ChunkOut {
 /// What the writer hears.
 enum Msg {
     Chunk(ChunkOut),
-    Single { seq: u64, line: Vec<u8>, ok: bool },
+    Single {
+        seq: u64,
+        line: Vec<u8>,
+        ok: bool,
+    },
     /// Flush once every entry before this sequence number is written: the input may stall.
     FlushAt(u64),
     /// The input ended after `total` entries (with the read error that ended it, if any).
@@ -218,11 +222,10 @@ impl Reader {
                 },
             };
             self.chunk.entries.push(entry);
-            if self.chunk.entries.len() >= CHUNK_TOKENS || self.chunk.text.len() >= CHUNK_BYTES
-            {
-                if let Err(e) = self.dispatch() {
-                    break Some(e);
-                }
+            let full =
+                self.chunk.entries.len() >= CHUNK_TOKENS || self.chunk.text.len() >= CHUNK_BYTES;
+            if full && let Err(e) = self.dispatch() {
+                break Some(e);
             }
         };
         if self.dispatch().is_err() {
@@ -248,7 +251,9 @@ impl Reader {
         self.dispatch()?;
         if self.chunk.first > self.flushed_at {
             self.flushed_at = self.chunk.first;
-            self.msg_tx.send(Msg::FlushAt(self.flushed_at)).map_err(gone)?;
+            self.msg_tx
+                .send(Msg::FlushAt(self.flushed_at))
+                .map_err(gone)?;
         }
         Ok(())
     }

@@ -79,7 +79,9 @@ impl<R: Read> LineReader<R> {
             let avail = &self.buf[start..self.filled];
             if let Some(i) = memchr::memchr(b'\n', avail) {
                 self.pos = start + i + 1;
-                return Ok(Some(self.finish(len.saturating_add(i), Some(start..start + i))));
+                return Ok(Some(
+                    self.finish(len.saturating_add(i), Some(start..start + i)),
+                ));
             }
             len = len.saturating_add(avail.len());
             if len <= self.max {
@@ -151,7 +153,12 @@ mod tests {
         let (lines, _) = all(b"ab\n\ncdef\nxyz", 3, 3);
         assert_eq!(
             lines,
-            [Some(b"ab".to_vec()), Some(vec![]), None, Some(b"xyz".to_vec())]
+            [
+                Some(b"ab".to_vec()),
+                Some(vec![]),
+                None,
+                Some(b"xyz".to_vec())
+            ]
         );
         let (lines, _) = all(b"", 3, 3);
         assert!(lines.is_empty());
@@ -165,7 +172,11 @@ mod tests {
         data.extend_from_slice(b"\nok\n");
         let mut r = LineReader::new(&data[..], 100);
         assert_eq!(r.next_line(|| Ok(())).unwrap(), Some(Line::TooLong));
-        assert!(r.partial.capacity() <= READ_SIZE, "{}", r.partial.capacity());
+        assert!(
+            r.partial.capacity() <= READ_SIZE,
+            "{}",
+            r.partial.capacity()
+        );
         assert_eq!(r.next_line(|| Ok(())).unwrap(), Some(Line::Bytes(b"ok")));
         assert_eq!(r.next_line(|| Ok(())).unwrap(), None);
     }

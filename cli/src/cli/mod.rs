@@ -162,7 +162,8 @@ pub(crate) fn read_one_token(arg: Option<&str>) -> Result<String, Failure> {
     if let Some(t) = arg.filter(|t| *t != "-") {
         return Ok(t.trim().to_owned());
     }
-    let mut lines = lines::LineReader::new(std::io::stdin().lock(), lines::DEFAULT_MAX_LINE as usize);
+    let mut lines =
+        lines::LineReader::new(std::io::stdin().lock(), lines::DEFAULT_MAX_LINE as usize);
     loop {
         let line = lines
             .next_line(|| Ok(()))

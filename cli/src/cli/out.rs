@@ -20,7 +20,9 @@ pub(crate) fn line(text: &str) -> Result<(), Failure> {
 /// Writes bytes (whole lines) to stdout and flushes; a closed stdout as in [`line`].
 pub(crate) fn bytes(b: &[u8]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    out.write_all(b).and_then(|()| out.flush()).map_err(stdout_error)
+    out.write_all(b)
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
 }
 
 /// Maps a failed write to stdout: a broken pipe ends the command quietly (exit 0, as ripgrep
@@ -68,7 +70,8 @@ pub(crate) fn escape(s: &str) -> Cow<'_, str> {
 /// A backslash is escaped only in a string that is escaped anyway, so that `\u{1b}` in the
 /// output always means an escaped ESC; clean strings are printed unchanged.
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use clap::Args;
-use clerk_m2m::{
-    ErrorCode, FixedClock, MachineAuth, Reason, VerifiedToken, is_jwt_format,
-};
+use clerk_m2m::{ErrorCode, FixedClock, MachineAuth, Reason, VerifiedToken, is_jwt_format};
 use clerk_token_types::machine_token_type_by_prefix;
 use serde::Serialize;
 use serde_json::Value;
@@ -221,10 +219,21 @@ pub(crate) fn render(
             let token_type = v.token_type().as_str();
             if json {
                 let written = match v.as_m2m() {
-                    Some(t) => serde_json::to_writer(&mut *out, &OkLine { ok: true, token_type, token: t }),
+                    Some(t) => serde_json::to_writer(
+                        &mut *out,
+                        &OkLine {
+                            ok: true,
+                            token_type,
+                            token: t,
+                        },
+                    ),
                     None => serde_json::to_writer(
                         &mut *out,
-                        &OkLine { ok: true, token_type, token: v.to_json() },
+                        &OkLine {
+                            ok: true,
+                            token_type,
+                            token: v.to_json(),
+                        },
                     ),
                 };
                 // Serialising these types cannot fail (string keys only); never a half line.
@@ -256,7 +265,14 @@ pub(crate) fn render(
 /// too long), in the shape of every other rejection.
 pub(crate) fn render_rejection(message: &str, json: bool, out: &mut Vec<u8>) -> Rendered {
     let invalid = ErrorCode::TokenInvalid.as_str();
-    line_rejected(None, invalid, Reason::TokenInvalid.as_str(), message, json, out);
+    line_rejected(
+        None,
+        invalid,
+        Reason::TokenInvalid.as_str(),
+        message,
+        json,
+        out,
+    );
     Rendered::Rejected
 }
 
@@ -300,4 +316,64 @@ fn ok_text(v: &VerifiedToken) -> String {
         field("subject"),
         scopes
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use clerk_bapi_emulator::{Emulator, MintSpec};
+    use serde_json::json;
+
+    /// The lines as the task-per-token `verify` built them, through a `serde_json::Value`.
+    fn before(result: &Result<VerifiedToken, clerk_m2m::Error>) -> String {
+        match result {
+            Ok(v) => {
+                json!({ "ok": true, "token_type": v.token_type().as_str(), "token": v.to_json() })
+                    .to_string()
+            }
+            Err(e) => json!({
+                "ok": false,
+                "token_type": e.token_type().map(|t| t.as_str()),
+                "code": e.code().as_str(),
+                "reason": e.reason().as_str(),
+                "message": e.to_string(),
+            })
+            .to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn json_lines_are_byte_for_byte_those_of_the_value_they_replace() {
+        let emu = Emulator::start().await.unwrap();
+        let m = emu.create_machine("m", &[]);
+        let auth = build(MachineAuth::builder().jwt_key(emu.jwt_public_key_pem())).unwrap();
+        let tokens = [
+            emu.mint_jwt(MintSpec::for_machine(&m.id)),
+            emu.mint_jwt(
+                MintSpec::for_machine(&m.id)
+                    .claim("jti", json!("a\"\\\u{1b}é"))
+                    .claim("zz", json!({"b": [1, 2.5, null], "a": "x"})),
+            ),
+            emu.mint_jwt(MintSpec::for_machine(&m.id).expired()),
+            "not-a-token".to_owned(),
+        ];
+        for t in &tokens {
+            let result = auth.verify_machine_token(t).await;
+            let mut line = Vec::new();
+            let rendered = render(&result, true, &mut line);
+            assert_eq!(rendered == Rendered::Ok, result.is_ok());
+            assert_eq!(String::from_utf8(line).unwrap(), before(&result) + "\n");
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_token_is_rejected_like_a_malformed_token() {
+        let mut line = Vec::new();
+        render_rejection("Token is not valid UTF-8", true, &mut line);
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "{\"ok\":false,\"token_type\":null,\"code\":\"token-invalid\",\"reason\":\"token-invalid\",\"message\":\"Token is not valid UTF-8\"}\n"
+        );
+    }
 }
