@@ -36,8 +36,10 @@ commands:
   release [--dry-run] [--allow-dirty] bump versions, write changelogs, run cargo package
   bench [--summary-only] [-- ARGS]    run the criterion benches and print one summary table
   bench cli [--tokens N] [--rss-tokens N] [--runs N] [--bin PATH]
+            [--repeat-distinct N] [--repeat-lines N]
                                       time `clerk-m2m verify --json -` against openssl speed
-                                      rsa2048 on one pinned core and on all cores; peak RSS
+                                      rsa2048 on one pinned core and on all cores; peak RSS;
+                                      repeated tokens (20,000 over 1,000,000 lines) on one core
 
 The workspace root is the parent of xtask/, or $XTASK_WORKSPACE_ROOT when set.";
 
@@ -130,6 +132,8 @@ fn bench_cli_options(args: &[String]) -> Result<bench::CliOptions> {
             "--rss-tokens" => o.rss_tokens = number()?,
             "--runs" => o.runs = number()?.max(1),
             "--bin" => o.bin = Some(PathBuf::from(value()?)),
+            "--repeat-distinct" => o.repeat_distinct = number()?,
+            "--repeat-lines" => o.repeat_lines = number()?,
             other => return Err(err!("unexpected argument {other:?}\n\n{USAGE}")),
         }
     }
