@@ -22,12 +22,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// The default `User-Agent`: `clerk-m2m-rust/<crate version>`.
-///
-/// ```rust
-/// let ua = clerk_backend_api::default_user_agent();
-/// assert_eq!(ua, format!("clerk-m2m-rust/{}", env!("CARGO_PKG_VERSION")));
-/// ```
-pub fn default_user_agent() -> String {
+pub(crate) fn default_user_agent() -> String {
     format!("clerk-m2m-rust/{}", env!("CARGO_PKG_VERSION"))
 }
 

@@ -1,22 +1,24 @@
 //! [`ApiError`], the one error type of this crate, and the Clerk error body it carries.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clerk_token_types::{ErrorCode, Reason, TokenType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The reference's message when a call needs the instance secret key and none is configured.
-pub const MISSING_SECRET_KEY_MESSAGE: &str = "Missing Clerk Secret Key. Go to https://dashboard.clerk.com and get your key for your instance.";
+/// The message when a call needs the instance secret key and none is configured: the one Clerk's
+/// JavaScript SDK uses.
+pub(crate) const MISSING_SECRET_KEY_MESSAGE: &str = "Missing Clerk Secret Key. Go to https://dashboard.clerk.com and get your key for your instance.";
 
-/// The BAPI error code for a rejected instance secret key.
-pub const CLERK_KEY_INVALID: &str = "clerk_key_invalid";
+/// The Backend API error code for a rejected instance secret key.
+pub(crate) const CLERK_KEY_INVALID: &str = "clerk_key_invalid";
 
 /// One entry of a Clerk error body's `errors[]`.
 ///
-/// Unknown members are ignored; `meta` is kept as it came (the reference renames a fixed set of
-/// its keys; here they stay in wire form, e.g. `param_name`).
+/// Unknown members are ignored; `meta` is kept as it came (Clerk's JavaScript SDK renames a fixed
+/// set of its keys to camelCase; here they stay in wire form, e.g. `param_name`).
 #[non_exhaustive]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClerkApiError {
@@ -67,15 +69,31 @@ pub enum ApiError {
         errors: Vec<ClerkApiError>,
         /// From the body's `clerk_trace_id`, else the `Clerk-Trace-Id` header, else `CF-Ray`.
         clerk_trace_id: Option<String>,
-        /// From a numeric `Retry-After` header (seconds).
+        /// From the `Retry-After` header, in either form (delta-seconds, or an HTTP-date turned
+        /// into the time left until it; a date in the past gives zero).
         retry_after: Option<Duration>,
     },
     /// The request could not be sent or its response not read (connection refused, reset, DNS,
     /// TLS, ...).
     #[error("Backend API request failed: {message}")]
     Network {
-        /// What went wrong, without secrets.
+        /// What went wrong: the reqwest error and its causes, joined with `": "`. Never a
+        /// secret: the key travels in a header, and reqwest's errors do not quote headers.
         message: String,
+        /// The underlying error, also the [`source()`](std::error::Error::source) (in an `Arc`
+        /// so that `ApiError` stays `Clone`: `source()` downcasts to `Arc<reqwest::Error>`).
+        #[source]
+        source: Arc<reqwest::Error>,
+    },
+    /// The Backend API answered 200 for a token that is revoked or expired, or (OAuth) with
+    /// `{"active": false}`. Clerk's JavaScript SDK returns such a token as verified; this
+    /// client refuses it. Maps to `token-invalid` (see [`machine_token_code`](Self::machine_token_code)).
+    #[error("{}", inactive_message(*token_type, *state))]
+    Inactive {
+        /// The kind of token that was verified.
+        token_type: TokenType,
+        /// What the answer said.
+        state: InactiveState,
     },
     /// One attempt took longer than the configured timeout.
     #[error("Backend API request timed out after {}ms", after.as_millis())]
@@ -153,12 +171,68 @@ fn decode_message(status: u16, message: &str, snippet: &str) -> String {
     }
 }
 
-/// The reference's 404 message of a verify call, per token type.
-fn not_found_message(token_type: TokenType) -> &'static str {
+/// The token's name in messages: the words Clerk's JavaScript SDK uses in its 404 messages.
+fn token_noun(token_type: TokenType) -> &'static str {
     match token_type {
-        TokenType::OAuthToken => "OAuth token not found",
-        TokenType::ApiKey => "API key not found",
-        _ => "Machine token not found",
+        TokenType::OAuthToken => "OAuth token",
+        TokenType::ApiKey => "API key",
+        _ => "Machine token",
+    }
+}
+
+/// The 404 message of a verify call, per token type, as Clerk's JavaScript SDK words it.
+fn not_found_message(token_type: TokenType) -> String {
+    format!("{} not found", token_noun(token_type))
+}
+
+/// `"<token> is revoked."`, `"… is expired."`, `"… is not active."`: the wording the facade
+/// has always used for a revoked or expired M2M token, applied to every token type.
+fn inactive_message(token_type: TokenType, state: InactiveState) -> String {
+    format!("{} is {}.", token_noun(token_type), state.as_str())
+}
+
+/// Why a 200 verify answer was refused: see [`ApiError::Inactive`].
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InactiveState {
+    /// `revoked: true`.
+    Revoked,
+    /// `expired: true`.
+    Expired,
+    /// `{"active": false}`, the OAuth verify endpoint's answer for a token that is not active.
+    NotActive,
+}
+
+impl InactiveState {
+    /// `"revoked"`, `"expired"` or `"not active"`.
+    ///
+    /// ```rust
+    /// assert_eq!(clerk_backend_api::InactiveState::Expired.as_str(), "expired");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+            Self::NotActive => "not active",
+        }
+    }
+
+    /// The state of a token resource's `revoked`/`expired` flags; revocation wins, as it
+    /// cannot be undone.
+    pub(crate) fn of(revoked: bool, expired: bool) -> Option<Self> {
+        if revoked {
+            Some(Self::Revoked)
+        } else if expired {
+            Some(Self::Expired)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for InactiveState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -168,6 +242,10 @@ impl ApiError {
             field,
             message: message.into(),
         }
+    }
+
+    pub(crate) fn inactive(token_type: TokenType, state: InactiveState) -> Self {
+        Self::Inactive { token_type, state }
     }
 
     /// The HTTP status, when a response was received.
@@ -228,8 +306,9 @@ impl ApiError {
             || self.has_code(CLERK_KEY_INVALID)
     }
 
-    /// The coarse code: `secret-key-invalid` for a missing or refused key, `unexpected-error`
-    /// for everything else (this is a transport error, not a token verdict; see
+    /// The coarse code: `secret-key-invalid` for a missing or refused key, `token-invalid` for
+    /// an [`Inactive`](Self::Inactive) token, `unexpected-error` for everything else (a
+    /// transport failure is not a token verdict; see
     /// [`machine_token_code`](Self::machine_token_code) for the verify mapping).
     ///
     /// ```rust
@@ -239,15 +318,18 @@ impl ApiError {
     /// assert_eq!(ApiError::Timeout { after: std::time::Duration::from_secs(1) }.code(), ErrorCode::UnexpectedError);
     /// ```
     pub fn code(&self) -> ErrorCode {
-        if self.is_key_failure() {
+        if matches!(self, Self::Inactive { .. }) {
+            ErrorCode::TokenInvalid
+        } else if self.is_key_failure() {
             ErrorCode::SecretKeyInvalid
         } else {
             ErrorCode::UnexpectedError
         }
     }
 
-    /// The detailed reason: `secret-key-invalid` for a missing or refused key, else
-    /// `unexpected-error`.
+    /// The detailed reason: `secret-key-invalid` for a missing or refused key, the token's
+    /// reason for an [`Inactive`](Self::Inactive) token (see
+    /// [`machine_token_reason`](Self::machine_token_reason)), else `unexpected-error`.
     ///
     /// ```rust
     /// use clerk_backend_api::ApiError;
@@ -255,17 +337,22 @@ impl ApiError {
     /// assert_eq!(ApiError::MissingSecretKey.reason(), Reason::SecretKeyInvalid);
     /// ```
     pub fn reason(&self) -> Reason {
-        if self.is_key_failure() {
+        if matches!(self, Self::Inactive { .. }) {
+            self.machine_token_reason()
+        } else if self.is_key_failure() {
             Reason::SecretKeyInvalid
         } else {
             Reason::UnexpectedError
         }
     }
 
-    /// The reference's mapping of a failed verify call (`handleClerkAPIError`): 401 gives
-    /// `secret-key-invalid`, 404 `token-invalid`, anything else (other statuses, network
-    /// failures, timeouts) `unexpected-error`. A missing key, which the reference would send as
-    /// an unauthenticated request and get a 401 for, also gives `secret-key-invalid`.
+    /// The code of a failed verify call, mapped as Clerk's JavaScript SDK does
+    /// (`handleClerkAPIError` in `@clerk/backend`): 401 gives `secret-key-invalid`, 404
+    /// `token-invalid`, anything else (other statuses, network failures, timeouts)
+    /// `unexpected-error`. A missing key, which the JavaScript SDK would send as an
+    /// unauthenticated request and get a 401 for, also gives `secret-key-invalid`; an
+    /// [`Inactive`](Self::Inactive) token (which the JavaScript SDK accepts) gives
+    /// `token-invalid`.
     ///
     /// ```rust
     /// use clerk_backend_api::ApiError;
@@ -276,6 +363,9 @@ impl ApiError {
     /// assert_eq!(e(500).machine_token_code(), ErrorCode::UnexpectedError);
     /// ```
     pub fn machine_token_code(&self) -> ErrorCode {
+        if matches!(self, Self::Inactive { .. }) {
+            return ErrorCode::TokenInvalid;
+        }
         match self.status() {
             Some(401) => ErrorCode::SecretKeyInvalid,
             Some(404) => ErrorCode::TokenInvalid,
@@ -284,10 +374,12 @@ impl ApiError {
         }
     }
 
-    /// The reference's message for a failed verify of a `token_type` token, to pair with
-    /// [`machine_token_code`](Self::machine_token_code): on 401 `errors[0].message` or
-    /// `"Invalid secret key"`; on 404 `"Machine token not found"`, `"OAuth token not found"` or
-    /// `"API key not found"`; otherwise `"Unexpected error"`.
+    /// The message of a failed verify of a `token_type` token, to pair with
+    /// [`machine_token_code`](Self::machine_token_code), worded as Clerk's JavaScript SDK
+    /// words it: on 401 `errors[0].message` or `"Invalid secret key"`; on 404
+    /// `"Machine token not found"`, `"OAuth token not found"` or `"API key not found"`;
+    /// otherwise `"Unexpected error"`. An [`Inactive`](Self::Inactive) token gives its own
+    /// message, e.g. `"API key is revoked."`.
     ///
     /// ```rust
     /// use clerk_backend_api::ApiError;
@@ -297,6 +389,9 @@ impl ApiError {
     /// assert_eq!(e.machine_token_message(TokenType::ApiKey), "API key not found");
     /// ```
     pub fn machine_token_message(&self, token_type: TokenType) -> String {
+        if let Self::Inactive { state, .. } = self {
+            return inactive_message(token_type, *state);
+        }
         match self.machine_token_code() {
             ErrorCode::SecretKeyInvalid => match self {
                 Self::MissingSecretKey => MISSING_SECRET_KEY_MESSAGE.to_owned(),
@@ -307,8 +402,34 @@ impl ApiError {
                     .filter(|m| !m.is_empty())
                     .unwrap_or_else(|| "Invalid secret key".to_owned()),
             },
-            ErrorCode::TokenInvalid => not_found_message(token_type).to_owned(),
+            ErrorCode::TokenInvalid => not_found_message(token_type),
             _ => "Unexpected error".to_owned(),
+        }
+    }
+
+    /// The detailed reason of a failed verify call, to pair with
+    /// [`machine_token_code`](Self::machine_token_code): `token-expired` for an expired token
+    /// (the reason Clerk's SDKs give an expired JWT), `token-invalid` for any other refused
+    /// token, `secret-key-invalid` for a refused key, else `unexpected-error`.
+    ///
+    /// ```rust
+    /// use clerk_backend_api::{ApiError, InactiveState};
+    /// use clerk_token_types::{Reason, TokenType};
+    /// let e = ApiError::Inactive { token_type: TokenType::ApiKey, state: InactiveState::Expired };
+    /// assert_eq!(e.machine_token_reason(), Reason::TokenExpired);
+    /// assert_eq!(e.machine_token_message(TokenType::ApiKey), "API key is expired.");
+    /// ```
+    pub fn machine_token_reason(&self) -> Reason {
+        if let Self::Inactive { state, .. } = self {
+            return match state {
+                InactiveState::Expired => Reason::TokenExpired,
+                _ => Reason::TokenInvalid,
+            };
+        }
+        match self.machine_token_code() {
+            ErrorCode::SecretKeyInvalid => Reason::SecretKeyInvalid,
+            ErrorCode::TokenInvalid => Reason::TokenInvalid,
+            _ => Reason::UnexpectedError,
         }
     }
 
@@ -367,6 +488,71 @@ impl fmt::Display for ClerkApiError {
 mod tests {
     use super::*;
 
+    /// A real reqwest error (a URL that does not parse), as transport code would wrap it.
+    fn network_error() -> ApiError {
+        let source = reqwest::Client::new().get("not a url").build().unwrap_err();
+        ApiError::Network {
+            message: source.to_string(),
+            source: Arc::new(source),
+        }
+    }
+
+    #[test]
+    fn network_errors_keep_their_source() {
+        use std::error::Error as _;
+        let e = network_error();
+        let source = e.source().expect("the reqwest error is the source");
+        assert!(source.downcast_ref::<Arc<reqwest::Error>>().is_some());
+        assert!(
+            e.to_string()
+                .starts_with("Backend API request failed: builder error")
+        );
+        assert!(e.clone().source().is_some());
+    }
+
+    #[test]
+    fn inactive_tokens_are_token_invalid() {
+        for (tt, state, message, reason) in [
+            (
+                TokenType::ApiKey,
+                InactiveState::Revoked,
+                "API key is revoked.",
+                Reason::TokenInvalid,
+            ),
+            (
+                TokenType::OAuthToken,
+                InactiveState::Expired,
+                "OAuth token is expired.",
+                Reason::TokenExpired,
+            ),
+            (
+                TokenType::OAuthToken,
+                InactiveState::NotActive,
+                "OAuth token is not active.",
+                Reason::TokenInvalid,
+            ),
+            (
+                TokenType::M2MToken,
+                InactiveState::Revoked,
+                "Machine token is revoked.",
+                Reason::TokenInvalid,
+            ),
+        ] {
+            let e = ApiError::inactive(tt, state);
+            assert_eq!(e.to_string(), message);
+            assert_eq!(e.machine_token_message(tt), message);
+            assert_eq!(e.machine_token_code(), ErrorCode::TokenInvalid);
+            assert_eq!(e.code(), ErrorCode::TokenInvalid);
+            assert_eq!(e.machine_token_reason(), reason);
+            assert_eq!(e.reason(), reason);
+            assert_eq!(e.status(), None);
+            assert!(!e.is_transient());
+        }
+        assert_eq!(InactiveState::of(true, true), Some(InactiveState::Revoked));
+        assert_eq!(InactiveState::of(false, true), Some(InactiveState::Expired));
+        assert_eq!(InactiveState::of(false, false), None);
+    }
+
     fn api(status: u16, errors: Vec<ClerkApiError>) -> ApiError {
         ApiError::Api {
             status,
@@ -377,7 +563,7 @@ mod tests {
     }
 
     #[test]
-    fn verify_mapping_follows_the_reference() {
+    fn verify_mapping_follows_the_javascript_sdk() {
         let e = api(
             401,
             vec![ClerkApiError::new("clerk_key_invalid", "Bad key")],
@@ -398,9 +584,7 @@ mod tests {
         for e in [
             api(500, vec![]),
             api(422, vec![]),
-            ApiError::Network {
-                message: "refused".into(),
-            },
+            network_error(),
             ApiError::invalid("token", "empty"),
         ] {
             assert_eq!(e.machine_token_code(), ErrorCode::UnexpectedError);

@@ -7,7 +7,8 @@ use crate::error::CLERK_KEY_INVALID;
 use crate::transport::{Call, Retry};
 use crate::{ApiError, BackendApi, path};
 
-/// The reference's message when no instance secret key is there to fetch the JWKS with.
+/// The message when no instance secret key is there to fetch the JWKS with: the one Clerk's
+/// JavaScript SDK gives when it can load the keys from nowhere.
 const NO_KEY_FOR_JWKS: &str = "Failed to load JWKS from Clerk Backend or Frontend API.";
 
 impl BackendApi {
@@ -48,7 +49,9 @@ impl BackendApi {
     }
 }
 
-/// Maps a failed JWKS fetch to the reference's key errors (§7.2).
+/// Maps a failed JWKS fetch to the key errors Clerk's JavaScript SDK gives when it loads the
+/// JWKS (`loadClerkJWKFromRemote` in `@clerk/backend`): a refused key is `secret-key-invalid`
+/// with the server's message, anything else `jwk-remote-failed-to-load`.
 fn key_error(err: &ApiError, url: &str) -> KeyError {
     let refused = err.has_code(CLERK_KEY_INVALID) || matches!(err.status(), Some(401 | 403));
     if refused {
@@ -78,9 +81,9 @@ fn status_message(url: &str, status: Option<u16>) -> String {
 /// The cache's source of keys: `GET /v1/jwks` with the instance secret key.
 ///
 /// A refused key (401, 403 or `clerk_key_invalid`) gives [`KeyError::SecretKeyInvalid`] with
-/// the server's message; any other failure [`KeyError::RemoteFailedToLoad`] with the reference's
-/// `Error loading Clerk JWKS from <url> with code=<status>`; a set without keys the reference's
-/// "did not contain any signing keys" message.
+/// the server's message; any other failure [`KeyError::RemoteFailedToLoad`] with Clerk's
+/// JavaScript SDK's `Error loading Clerk JWKS from <url> with code=<status>`; a set without keys
+/// the same SDK's "did not contain any signing keys" message.
 ///
 /// ```rust
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -127,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_failures_like_the_reference() {
+    fn maps_failures_like_the_javascript_sdk() {
         let e = key_error(
             &api(401, vec![ClerkApiError::new(CLERK_KEY_INVALID, "Bad key")]),
             URL,

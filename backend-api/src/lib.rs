@@ -11,6 +11,12 @@
 //! a request authenticator (`clerk-m2m`), and not a general Clerk SDK: users, sessions and
 //! organisations are out of scope.
 //!
+//! TLS comes from reqwest, chosen by a feature: `rustls` (default) or `native-tls`. With
+//! neither, the client speaks plain HTTP only (enough for an emulator on loopback); that build
+//! is allowed rather than a compile error because [`BackendApiBuilder::http_client`] accepts
+//! your own `reqwest::Client`, and a TLS feature of your own `reqwest` dependency turns TLS on
+//! for it (features unify).
+//!
 //! ```rust
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use clerk_backend_api::{BackendApi, CreateM2MTokenParams};
@@ -21,7 +27,7 @@
 //! let caller = emu.create_machine("billing-worker", &[&callee.id]);
 //!
 //! let worker = BackendApi::builder().api_url(emu.api_url()).machine_secret_key(caller.secret_key).build()?;
-//! let token = worker.m2m_tokens().create(CreateM2MTokenParams::default()).await?;
+//! let token = worker.m2m_tokens().create(CreateM2MTokenParams::new()).await?;
 //!
 //! let service = BackendApi::builder().api_url(emu.api_url()).machine_secret_key(callee.secret_key).build()?;
 //! let verified = service.m2m_tokens().verify(token.token.as_deref().unwrap_or_default(), None).await?;
@@ -35,6 +41,7 @@ mod error;
 mod jwks;
 mod m2m;
 mod machines;
+mod num;
 mod path;
 mod retry;
 mod sibling_verify;
@@ -42,14 +49,16 @@ mod transport;
 
 pub use client::{
     API_VERSION, API_VERSION_HEADER, BackendApi, BackendApiBuilder, DEFAULT_API_URL,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, default_user_agent,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
-pub use error::{ApiError, CLERK_KEY_INVALID, ClerkApiError, MISSING_SECRET_KEY_MESSAGE};
+pub use error::{ApiError, ClerkApiError, InactiveState};
 pub use m2m::{
-    CreateM2MTokenParams, Expiration, ListM2MTokensParams, M2MTokenList, M2MTokens, TokenFormat,
+    CreateM2MTokenParams, Expiration, ListM2MTokensParams, M2MTokenList, M2MTokens,
+    RevokeM2MTokenParams, TokenFormat,
 };
 pub use machines::{
     CreateMachineParams, DeletedObject, ListMachinesParams, Machine, MachineList, MachineScope,
     MachineSecret, Machines, ScopedMachine, UpdateMachineParams,
 };
 pub use retry::RetryPolicy;
+pub use sibling_verify::{ApiKey, IdPOAuthAccessToken};

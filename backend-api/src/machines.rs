@@ -1,31 +1,15 @@
 //! The machine endpoints (`/v1/machines…`, instance secret key) and their models.
 
+use std::time::Duration;
+
 use clerk_token_types::MachineSecretKey;
 use reqwest::Method;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
+use crate::num::{count, number, opt_number, opt_seconds, whole_seconds};
 use crate::transport::{Call, Retry};
 use crate::{ApiError, BackendApi, path};
-
-/// A timestamp or count the spec types as `number`: an integer, or a float truncated toward
-/// zero.
-fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let v = serde_json::Number::deserialize(d)?;
-    v.as_i64()
-        .or_else(|| v.as_u64().map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
-        .or_else(|| {
-            #[allow(clippy::cast_possible_truncation)]
-            v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)
-        })
-        .ok_or_else(|| serde::de::Error::custom("expected a number"))
-}
-
-fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    struct Wrap(#[serde(deserialize_with = "number")] i64);
-    Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(n)| n))
-}
 
 fn opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MachineSecretKey>, D::Error> {
     match Option::<String>::deserialize(d)? {
@@ -58,9 +42,9 @@ pub struct ScopedMachine {
     /// Last update.
     #[serde(default, deserialize_with = "number")]
     pub updated_at: i64,
-    /// Default token lifetime in seconds.
-    #[serde(default, deserialize_with = "opt_number")]
-    pub default_token_ttl: Option<i64>,
+    /// Default lifetime of its tokens (whole seconds on the wire).
+    #[serde(default, deserialize_with = "opt_seconds")]
+    pub default_token_ttl: Option<Duration>,
 }
 
 /// A machine. `secret_key` is only in the create response; its `Debug` shows the prefix only.
@@ -82,9 +66,9 @@ pub struct Machine {
     /// Last update.
     #[serde(default, deserialize_with = "number")]
     pub updated_at: i64,
-    /// Default lifetime of its tokens, in seconds.
-    #[serde(default, deserialize_with = "opt_number")]
-    pub default_token_ttl: Option<i64>,
+    /// Default lifetime of its tokens (whole seconds on the wire).
+    #[serde(default, deserialize_with = "opt_seconds")]
+    pub default_token_ttl: Option<Duration>,
     /// The machines its tokens may call.
     #[serde(default)]
     pub scoped_machines: Vec<ScopedMachine>,
@@ -100,7 +84,7 @@ pub struct MachineList {
     /// The machines.
     pub data: Vec<Machine>,
     /// How many match in total.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub total_count: u64,
 }
 
@@ -145,27 +129,73 @@ pub struct DeletedObject {
 }
 
 /// The arguments of [`Machines::list`]; all optional.
+///
+/// ```rust
+/// let p = clerk_backend_api::ListMachinesParams::new().limit(50).offset(100).order_by("+name");
+/// assert_eq!((p.limit, p.offset, p.order_by.as_deref()), (Some(50), Some(100), Some("+name")));
+/// ```
+#[non_exhaustive]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListMachinesParams {
     /// Page size, 1..=500 (server default 10).
     pub limit: Option<u32>,
     /// Items to skip.
     pub offset: Option<u32>,
-    /// A search query.
+    /// A search query: an exact machine id, or part of a name.
     pub query: Option<String>,
-    /// Sort order, e.g. `-created_at` (the server's default).
+    /// Sort order, e.g. `-created_at` (the server's default) or `+name`.
     pub order_by: Option<String>,
 }
 
+impl ListMachinesParams {
+    /// The server's defaults: the first 10 machines, newest first.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`limit`](Self::limit) (checked to be 1..=500 when sent).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Sets [`offset`](Self::offset).
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// Sets [`query`](Self::query).
+    pub fn query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+
+    /// Sets [`order_by`](Self::order_by).
+    pub fn order_by(mut self, order_by: impl Into<String>) -> Self {
+        self.order_by = Some(order_by.into());
+        self
+    }
+}
+
 /// The arguments of [`Machines::create`].
+///
+/// ```rust
+/// use std::time::Duration;
+/// let p = clerk_backend_api::CreateMachineParams::new("worker")
+///     .scoped_machines(["mch_callee"])
+///     .default_token_ttl(Duration::from_secs(600));
+/// assert_eq!(p.scoped_machines, ["mch_callee"]);
+/// ```
+#[non_exhaustive]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CreateMachineParams {
     /// The name, 1 to 255 characters.
     pub name: String,
     /// Machines the new one's tokens may call.
     pub scoped_machines: Vec<String>,
-    /// Default token lifetime in seconds (> 0; server default 3600).
-    pub default_token_ttl: Option<u64>,
+    /// Default token lifetime, whole seconds and > 0 (server default one hour).
+    pub default_token_ttl: Option<Duration>,
 }
 
 impl CreateMachineParams {
@@ -181,16 +211,61 @@ impl CreateMachineParams {
             ..Self::default()
         }
     }
+
+    /// Sets [`scoped_machines`](Self::scoped_machines).
+    pub fn scoped_machines<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scoped_machines = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`default_token_ttl`](Self::default_token_ttl).
+    pub fn default_token_ttl(mut self, ttl: Duration) -> Self {
+        self.default_token_ttl = Some(ttl);
+        self
+    }
 }
 
 /// The arguments of [`Machines::update`]; fields left `None` are not changed.
+///
+/// ```rust
+/// use std::time::Duration;
+/// let p = clerk_backend_api::UpdateMachineParams::new().name("renamed");
+/// assert_eq!((p.name.as_deref(), p.default_token_ttl), (Some("renamed"), None));
+/// ```
+#[non_exhaustive]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UpdateMachineParams {
     /// A new name.
     pub name: Option<String>,
-    /// A new default token lifetime in seconds (> 0).
-    pub default_token_ttl: Option<u64>,
+    /// A new default token lifetime (whole seconds, > 0).
+    pub default_token_ttl: Option<Duration>,
 }
+
+impl UpdateMachineParams {
+    /// Changes nothing until a field is set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`name`](Self::name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets [`default_token_ttl`](Self::default_token_ttl).
+    pub fn default_token_ttl(mut self, ttl: Duration) -> Self {
+        self.default_token_ttl = Some(ttl);
+        self
+    }
+}
+
+/// The longest grace period of a rotated secret key the API accepts (8 hours).
+const MAX_PREVIOUS_TOKEN_TTL_SECS: u64 = 28_800;
 
 /// The machine endpoints; get one with [`BackendApi::machines`]. Every call needs the instance
 /// secret key and fails with [`ApiError::MissingSecretKey`] before any I/O without it. Ids must
@@ -226,10 +301,11 @@ impl BackendApi {
     }
 }
 
-fn check_ttl(field: &'static str, ttl: Option<u64>) -> Result<(), ApiError> {
-    match ttl {
+/// A TTL argument in the whole seconds the API takes; zero is refused (the server would).
+fn ttl_seconds(field: &'static str, ttl: Option<Duration>) -> Result<Option<u64>, ApiError> {
+    match ttl.map(|d| whole_seconds(field, d)).transpose()? {
         Some(0) => Err(ApiError::invalid(field, "it must be greater than 0")),
-        _ => Ok(()),
+        secs => Ok(secs),
     }
 }
 
@@ -268,7 +344,7 @@ impl Machines<'_> {
     /// let emu = clerk_bapi_emulator::Emulator::start().await?;
     /// emu.create_machine("worker", &[]);
     /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
-    /// let page = api.machines().list(ListMachinesParams::default()).await?;
+    /// let page = api.machines().list(ListMachinesParams::new()).await?;
     /// assert_eq!(page.total_count, 1);
     /// # Ok(()) }
     /// ```
@@ -313,15 +389,16 @@ impl Machines<'_> {
     ///
     /// ```rust
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
     /// use clerk_backend_api::{BackendApi, CreateMachineParams};
     /// let emu = clerk_bapi_emulator::Emulator::start().await?;
     /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
     /// let callee = api.machines().create(CreateMachineParams::new("callee")).await?;
-    /// let caller = api.machines().create(CreateMachineParams {
-    ///     name: "caller".into(),
-    ///     scoped_machines: vec![callee.id.clone()],
-    ///     default_token_ttl: Some(600),
-    /// }).await?;
+    /// let caller = api.machines().create(
+    ///     CreateMachineParams::new("caller")
+    ///         .scoped_machines([&callee.id])
+    ///         .default_token_ttl(Duration::from_secs(600)),
+    /// ).await?;
     /// assert_eq!(caller.scoped_machines[0].id, callee.id);
     /// # Ok(()) }
     /// ```
@@ -329,13 +406,13 @@ impl Machines<'_> {
         if params.name.is_empty() {
             return Err(ApiError::invalid("name", "it is empty"));
         }
-        check_ttl("default_token_ttl", params.default_token_ttl)?;
+        let ttl = ttl_seconds("default_token_ttl", params.default_token_ttl)?;
         let mut body = Map::new();
         body.insert("name".into(), Value::String(params.name));
         if !params.scoped_machines.is_empty() {
             body.insert("scoped_machines".into(), json!(params.scoped_machines));
         }
-        if let Some(ttl) = params.default_token_ttl {
+        if let Some(ttl) = ttl {
             body.insert("default_token_ttl".into(), Value::from(ttl));
         }
         self.call(
@@ -384,13 +461,15 @@ impl Machines<'_> {
     ///
     /// ```rust
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
     /// use clerk_backend_api::{BackendApi, UpdateMachineParams};
     /// let emu = clerk_bapi_emulator::Emulator::start().await?;
     /// let m = emu.create_machine("worker", &[]);
     /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
-    /// let params = UpdateMachineParams { name: Some("renamed".into()), default_token_ttl: Some(60) };
+    /// let params = UpdateMachineParams::new().name("renamed").default_token_ttl(Duration::from_secs(60));
     /// let updated = api.machines().update(&m.id, params).await?;
-    /// assert_eq!((updated.name.as_str(), updated.default_token_ttl), ("renamed", Some(60)));
+    /// assert_eq!(updated.name, "renamed");
+    /// assert_eq!(updated.default_token_ttl, Some(Duration::from_secs(60)));
     /// # Ok(()) }
     /// ```
     pub async fn update(&self, id: &str, params: UpdateMachineParams) -> Result<Machine, ApiError> {
@@ -398,12 +477,12 @@ impl Machines<'_> {
         if params.name.as_deref() == Some("") {
             return Err(ApiError::invalid("name", "it is empty"));
         }
-        check_ttl("default_token_ttl", params.default_token_ttl)?;
+        let ttl = ttl_seconds("default_token_ttl", params.default_token_ttl)?;
         let mut body = Map::new();
         if let Some(name) = params.name {
             body.insert("name".into(), Value::String(name));
         }
-        if let Some(ttl) = params.default_token_ttl {
+        if let Some(ttl) = ttl {
             body.insert("default_token_ttl".into(), Value::from(ttl));
         }
         self.call(
@@ -473,11 +552,12 @@ impl Machines<'_> {
     }
 
     /// Rotates a machine's secret key: `POST /v1/machines/{id}/secret_key/rotate`. The old key
-    /// keeps working for `previous_token_ttl` seconds (the server allows 0..=28800). Not
-    /// retried unless [`RetryPolicy::retry_create`](crate::RetryPolicy::retry_create) is set.
+    /// keeps working for `previous_token_ttl` (whole seconds; the server allows up to 8 hours).
+    /// Not retried unless [`RetryPolicy::retry_create`](crate::RetryPolicy::retry_create) is set.
     ///
     /// # Errors
-    /// [`ApiError::InvalidInput`] for a bad id; [`ApiError::Api`] on refusal.
+    /// [`ApiError::InvalidInput`] for a bad id or a grace period that is not whole seconds or is
+    /// above 8 hours; [`ApiError::Api`] on refusal.
     ///
     /// ```rust
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -485,16 +565,23 @@ impl Machines<'_> {
     /// let emu = clerk_bapi_emulator::Emulator::start().await?;
     /// let m = emu.create_machine("worker", &[]);
     /// let api = BackendApi::builder().api_url(emu.api_url()).secret_key(emu.secret_key()).build()?;
-    /// let rotated = api.machines().rotate_secret_key(&m.id, 0).await?;
+    /// let rotated = api.machines().rotate_secret_key(&m.id, std::time::Duration::ZERO).await?;
     /// assert_ne!(rotated.secret, m.secret_key);
     /// # Ok(()) }
     /// ```
     pub async fn rotate_secret_key(
         &self,
         id: &str,
-        previous_token_ttl: u32,
+        previous_token_ttl: Duration,
     ) -> Result<MachineSecret, ApiError> {
         path::check_id("machine_id", id)?;
+        let previous_token_ttl = whole_seconds("previous_token_ttl", previous_token_ttl)?;
+        if previous_token_ttl > MAX_PREVIOUS_TOKEN_TTL_SECS {
+            return Err(ApiError::invalid(
+                "previous_token_ttl",
+                format!("{previous_token_ttl}s is above the 28800s (8 hours) the API allows"),
+            ));
+        }
         self.call(
             Method::POST,
             "/v1/machines/{machine_id}/secret_key/rotate",
@@ -588,6 +675,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(m.created_at, 1_700_000_000_000);
+        assert_eq!(m.default_token_ttl, Some(Duration::from_secs(3600)));
         assert_eq!(m.scoped_machines[0].id, "mch_2");
         assert_eq!(
             m.secret_key.as_ref().unwrap().expose_secret(),

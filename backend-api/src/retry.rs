@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 /// How transient failures are retried: connection errors, timeouts, 429 (waiting for
-/// `Retry-After`, capped by [`max_retry_after`](Self::max_retry_after)) and 5xx.
+/// `Retry-After`, in seconds or as an HTTP-date, capped by
+/// [`max_retry_after`](Self::max_retry_after)) and 5xx.
 ///
 /// The wait before retry *n* (1-based) is a uniformly random duration in
 /// `[0, min(max_backoff, initial_backoff * 2^(n-1))]` ("full jitter"), or the server's

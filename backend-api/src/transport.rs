@@ -2,7 +2,8 @@
 //! the mapping of responses to values or [`ApiError`]s.
 
 use std::error::Error as _;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, Response};
@@ -141,7 +142,7 @@ impl BackendApi {
             let mut resp = rb
                 .send()
                 .await
-                .map_err(|e| transport_error(&e, inner.timeout))?;
+                .map_err(|e| transport_error(e, inner.timeout))?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             let bytes = read_capped(&mut resp, status, limit, inner.timeout).await?;
@@ -163,9 +164,10 @@ impl BackendApi {
     }
 }
 
-/// A reqwest failure as [`ApiError::Timeout`] or [`ApiError::Network`]: the message walks the
-/// source chain (the top level alone says only "error sending request").
-fn transport_error(e: &reqwest::Error, timeout: Duration) -> ApiError {
+/// A reqwest failure as [`ApiError::Timeout`] or [`ApiError::Network`]. The message walks the
+/// source chain (the top level alone says only "error sending request"); the error itself is
+/// kept as the `source()`.
+fn transport_error(e: reqwest::Error, timeout: Duration) -> ApiError {
     if e.is_timeout() {
         return ApiError::Timeout { after: timeout };
     }
@@ -176,7 +178,10 @@ fn transport_error(e: &reqwest::Error, timeout: Duration) -> ApiError {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    ApiError::Network { message }
+    ApiError::Network {
+        message,
+        source: Arc::new(e),
+    }
 }
 
 /// Reads the body, stopping as soon as it exceeds `limit` bytes.
@@ -197,7 +202,7 @@ async fn read_capped(
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| transport_error(&e, timeout))?
+        .map_err(|e| transport_error(e, timeout))?
     {
         if body.len().saturating_add(chunk.len()) > limit {
             return Err(too_large);
@@ -226,12 +231,25 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.chars().take(MAX_TRACE_ID).collect())
 }
 
+/// A `Retry-After` value in either of its forms (RFC 9110, section 10.2.3): delta-seconds, or
+/// an HTTP-date, which becomes the time from `now` until it (zero when it has passed). The
+/// retry policy caps whatever this returns; anything else is ignored (`None`).
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: delta-seconds. Too many digits for u64 is "a very long time".
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 /// Maps a non-2xx response to [`ApiError::Api`] (a JSON body, or none) or
 /// [`ApiError::Decode`] (a body that is not JSON: an HTML error page, say).
 fn error_from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> ApiError {
-    let retry_after = header_text(headers, "retry-after")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after =
+        header_text(headers, "retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
     let header_trace =
         || header_text(headers, "clerk-trace-id").or_else(|| header_text(headers, "cf-ray"));
     let blank = body.iter().all(u8::is_ascii_whitespace);
@@ -314,6 +332,49 @@ mod tests {
         assert_eq!(errors[0].meta.as_ref().unwrap()["param_name"], "x");
         assert_eq!(clerk_trace_id.as_deref(), Some("trace_body"));
         assert_eq!(retry_after, Some(Duration::from_secs(123)));
+    }
+
+    #[test]
+    fn retry_after_takes_both_forms() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let ra = |v: &str| parse_retry_after(v, now);
+        assert_eq!(ra("120"), Some(Duration::from_secs(120)));
+        assert_eq!(ra("0"), Some(Duration::ZERO));
+        assert_eq!(
+            ra("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        // The three date forms RFC 9110 requires a recipient to accept.
+        assert_eq!(
+            ra("Sun, 06 Nov 1994 08:50:07 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            ra("Sunday, 06-Nov-94 08:49:47 GMT"),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(ra("Sun Nov  6 08:49:42 1994"), Some(Duration::from_secs(5)));
+        // A date in the past: retry at once.
+        assert_eq!(ra("Sat, 05 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        for junk in [
+            "",
+            "soon",
+            "-1",
+            "1.5",
+            "+3",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+        ] {
+            assert_eq!(ra(junk), None, "{junk:?}");
+        }
+        // Through the response mapping, with the real clock: a date an hour ahead.
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_str(&later).unwrap());
+        let wait = error_from_response(429, &h, b"").retry_after().unwrap();
+        assert!(
+            wait > Duration::from_secs(3500) && wait <= Duration::from_secs(3600),
+            "{wait:?}"
+        );
     }
 
     #[test]

@@ -32,10 +32,7 @@ async fn two_thousand_round_trips_from_64_tasks() {
             for _ in 0..rounds {
                 let created = api
                     .m2m_tokens()
-                    .create(CreateM2MTokenParams {
-                        machine_secret_key: Some(caller_key.clone()),
-                        ..Default::default()
-                    })
+                    .create(CreateM2MTokenParams::new().machine_secret_key(caller_key.clone()))
                     .await
                     .unwrap();
                 let verified = api

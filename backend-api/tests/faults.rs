@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clerk_backend_api::{
     API_VERSION, ApiError, BackendApi, CreateM2MTokenParams, ListM2MTokensParams, RetryPolicy,
+    RevokeM2MTokenParams,
 };
 use clerk_token_types::{ErrorCode, MachineSecretKey, SecretKey, TokenType};
 use common::{Reply, Scripted, TOKEN_JSON, builder, reply};
@@ -124,16 +125,46 @@ async fn a_429_carries_retry_after_and_is_retried() {
     assert_eq!(err.errors()[0].code, "too_many_requests");
 }
 
-#[tokio::test(start_paused = true)]
-async fn retry_after_is_waited_for() {
+#[tokio::test]
+async fn retry_after_may_be_an_http_date() {
+    let in_a_minute =
+        httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(60));
     let srv = Scripted::start(vec![
-        reply(429, &[("Retry-After", "3")], "{}"),
+        reply(429, &[("Retry-After", &in_a_minute)], "{}"),
+        reply(200, &[], TOKEN_JSON),
+    ])
+    .await;
+    // Retried after the (capped, 5 ms) wait the date asked for.
+    let api = builder(&srv.url).secret_key(sk()).build().unwrap();
+    api.m2m_tokens().verify("mt_x", None).await.unwrap();
+    assert_eq!(srv.count(), 2);
+
+    let srv = Scripted::start(vec![reply(503, &[("Retry-After", &in_a_minute)], "{}")]).await;
+    let api = builder(&srv.url)
+        .secret_key(sk())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = api.jwks().await.unwrap_err();
+    let wait = err.retry_after().expect("the date is read");
+    assert!(
+        wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+}
+
+/// How long a client whose policy caps `Retry-After` at `cap` waits before retrying a 429 that
+/// says `retry_after` (on a paused clock, so long waits cost nothing). The attempt timeout is
+/// an hour so that auto-advancing time cannot end an attempt first.
+async fn wait_before_retry(retry_after: &str, cap: Duration) -> Duration {
+    let srv = Scripted::start(vec![
+        reply(429, &[("Retry-After", retry_after)], "{}"),
         reply(200, &[], TOKEN_JSON),
     ])
     .await;
     let policy = RetryPolicy::default()
-        .with_max_retry_after(Duration::from_secs(60))
-        .with_max_elapsed(Duration::from_secs(60));
+        .with_max_retry_after(cap)
+        .with_max_elapsed(Duration::from_secs(7200));
     let api = BackendApi::builder()
         .api_url(&srv.url)
         .secret_key(sk())
@@ -143,8 +174,26 @@ async fn retry_after_is_waited_for() {
         .unwrap();
     let started = tokio::time::Instant::now();
     api.m2m_tokens().verify("mt_x", None).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(3));
     assert_eq!(srv.count(), 2);
+    started.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_waited_for() {
+    let waited = wait_before_retry("3", Duration::from_secs(60)).await;
+    assert!(waited >= Duration::from_secs(3), "{waited:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http_date_retry_after_is_capped_like_seconds() {
+    let in_an_hour =
+        httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let waited = wait_before_retry(&in_an_hour, Duration::from_secs(2)).await;
+    // The cap, not the hour.
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_secs(60),
+        "{waited:?}"
+    );
 }
 
 #[tokio::test]
@@ -274,6 +323,17 @@ async fn connection_refused_is_a_network_error() {
     assert_eq!(err.status(), None);
     assert_eq!(err.machine_token_code(), ErrorCode::UnexpectedError);
     assert!(!err.to_string().contains("sk_test_instance"));
+    // The reqwest error is the source, and its own causes follow it.
+    let source = std::error::Error::source(&err).expect("a source");
+    let reqwest_err = source
+        .downcast_ref::<std::sync::Arc<reqwest::Error>>()
+        .expect("the reqwest error");
+    assert!(reqwest_err.is_connect(), "{reqwest_err:?}");
+    assert!(source.source().is_some(), "the chain goes on below reqwest");
+    let ApiError::Network { source: field, .. } = &err else {
+        unreachable!()
+    };
+    assert!(field.is_connect());
 }
 
 #[tokio::test]
@@ -323,7 +383,10 @@ async fn every_request_carries_version_agent_and_bearer() {
         .verify("mt_x", Some(&ak("ak_call")))
         .await
         .unwrap();
-    api.m2m_tokens().revoke("mt_1", None, None).await.unwrap();
+    api.m2m_tokens()
+        .revoke("mt_1", RevokeM2MTokenParams::new())
+        .await
+        .unwrap();
     let no_machine = builder(&srv.url).secret_key(sk()).build().unwrap();
     no_machine.m2m_tokens().verify("mt_x", None).await.unwrap();
     let seen = srv.requests();
@@ -386,7 +449,11 @@ async fn invalid_input_sends_nothing() {
     let srv = Scripted::start(vec![reply(200, &[], "{}")]).await;
     let api = builder(&srv.url).secret_key(sk()).build().unwrap();
     for id in ["", "..", "a/b", "../../v1/jwks", "mt_1?x=1", "mt 1"] {
-        let err = api.m2m_tokens().revoke(id, None, None).await.unwrap_err();
+        let err = api
+            .m2m_tokens()
+            .revoke(id, RevokeM2MTokenParams::new())
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, ApiError::InvalidInput { .. }),
             "{id}: {err:?}"
@@ -396,7 +463,7 @@ async fn invalid_input_sends_nothing() {
     }
     assert_eq!(
         api.m2m_tokens()
-            .revoke("", None, None)
+            .revoke("", RevokeM2MTokenParams::new())
             .await
             .unwrap_err()
             .to_string(),
@@ -417,15 +484,13 @@ async fn invalid_input_sends_nothing() {
             .is_err()
     );
     assert!(api.m2m_tokens().verify("", None).await.is_err());
-    let zero = CreateM2MTokenParams {
-        seconds_until_expiration: clerk_backend_api::Expiration::Seconds(0),
-        machine_secret_key: Some(ak("ak_m")),
-        ..Default::default()
-    };
+    let zero = CreateM2MTokenParams::new()
+        .expires_in(Duration::ZERO)
+        .machine_secret_key(ak("ak_m"));
     assert!(matches!(
         api.m2m_tokens().create(zero).await,
         Err(ApiError::InvalidInput {
-            field: "seconds_until_expiration",
+            field: "expiration",
             ..
         })
     ));
@@ -535,9 +600,7 @@ const SCOPE_JSON: &str = r#"{"object":"machine_scope","from_machine_id":"mch_1",
 /// `User-Agent`, as the scripted server received them.
 #[tokio::test]
 async fn every_endpoint_sends_the_version_header_and_the_right_bearer() {
-    use clerk_backend_api::{
-        CreateMachineParams, Expiration, ListMachinesParams, TokenFormat, UpdateMachineParams,
-    };
+    use clerk_backend_api::{CreateMachineParams, ListMachinesParams, UpdateMachineParams};
     let script = vec![
         reply(201, &[], TOKEN_JSON), // create, client key
         reply(201, &[], TOKEN_JSON), // create, per-call key
@@ -562,8 +625,16 @@ async fn every_endpoint_sends_the_version_header_and_the_right_bearer() {
             &[],
             r#"{"keys":[{"kty":"RSA","kid":"ins_1","n":"AQAB","e":"AQAB"}]}"#,
         ), // jwks
-        reply(200, &[], r#"{"object":"api_key","id":"ak_1"}"#), // verify_api_key
-        reply(200, &[], r#"{"object":"oauth","id":"oat_1"}"#), // verify_oauth_token
+        reply(
+            200,
+            &[],
+            r#"{"object":"api_key","id":"ak_1","subject":"user_1"}"#,
+        ), // verify_api_key
+        reply(
+            200,
+            &[],
+            r#"{"object":"clerk_idp_oauth_access_token","id":"oat_1","subject":"user_1"}"#,
+        ), // verify_oauth_token
     ];
     let srv = Scripted::start(script).await;
     let api = builder(&srv.url)
@@ -572,30 +643,22 @@ async fn every_endpoint_sends_the_version_header_and_the_right_bearer() {
         .build()
         .unwrap();
     let m2m = api.m2m_tokens();
-    m2m.create(CreateM2MTokenParams {
-        token_format: Some(TokenFormat::Jwt),
-        seconds_until_expiration: Expiration::Never,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    m2m.create(CreateM2MTokenParams {
-        machine_secret_key: Some(ak("ak_call")),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut list = ListM2MTokensParams::new("mch_1");
-    list.machine_secret_key = Some(ak("ak_call"));
-    m2m.list(list).await.unwrap();
-    m2m.revoke("mt_1", Some("why"), None).await.unwrap();
+    m2m.create(CreateM2MTokenParams::jwt().never_expires())
+        .await
+        .unwrap();
+    m2m.create(CreateM2MTokenParams::new().machine_secret_key(ak("ak_call")))
+        .await
+        .unwrap();
+    m2m.list(ListM2MTokensParams::new("mch_1").machine_secret_key(ak("ak_call")))
+        .await
+        .unwrap();
+    m2m.revoke("mt_1", RevokeM2MTokenParams::new().reason("why"))
+        .await
+        .unwrap();
     m2m.verify("mt_x", None).await.unwrap();
     let machines = api.machines();
     machines
-        .list(ListMachinesParams {
-            limit: Some(5),
-            ..Default::default()
-        })
+        .list(ListMachinesParams::new().limit(5))
         .await
         .unwrap();
     machines
@@ -604,18 +667,15 @@ async fn every_endpoint_sends_the_version_header_and_the_right_bearer() {
         .unwrap();
     machines.get("mch_1").await.unwrap();
     machines
-        .update(
-            "mch_1",
-            UpdateMachineParams {
-                name: Some("n".into()),
-                default_token_ttl: None,
-            },
-        )
+        .update("mch_1", UpdateMachineParams::new().name("n"))
         .await
         .unwrap();
     machines.delete("mch_1").await.unwrap();
     machines.secret_key("mch_1").await.unwrap();
-    machines.rotate_secret_key("mch_1", 60).await.unwrap();
+    machines
+        .rotate_secret_key("mch_1", Duration::from_secs(60))
+        .await
+        .unwrap();
     machines.add_scope("mch_1", "mch_2").await.unwrap();
     machines.remove_scope("mch_1", "mch_2").await.unwrap();
     api.jwks().await.unwrap();

@@ -107,7 +107,8 @@ async fn api_keys_and_oauth_tokens_verify() {
     let api = common::instance_client(&emu);
     let key = emu.create_api_key(&m.id);
     let v = api.verify_api_key(&key).await.unwrap();
-    assert_eq!(v["subject"], m.id.as_str());
+    assert_eq!(v.subject, m.id);
+    assert!(!v.revoked && !v.expired);
     let err = api.verify_api_key("ak_unknown").await.unwrap_err();
     assert_eq!(err.machine_token_code(), ErrorCode::TokenInvalid);
     assert_eq!(
@@ -117,7 +118,7 @@ async fn api_keys_and_oauth_tokens_verify() {
 
     let oat = emu.create_oauth_token("user_1");
     let v = api.verify_oauth_token(&oat).await.unwrap();
-    assert_eq!(v["subject"], "user_1");
+    assert_eq!(v.subject, "user_1");
     assert!(matches!(
         api.verify_oauth_token("").await,
         Err(ApiError::InvalidInput {

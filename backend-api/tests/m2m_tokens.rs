@@ -3,18 +3,17 @@
 
 mod common;
 
+use std::time::Duration;
+
 use clerk_backend_api::{
-    ApiError, CreateM2MTokenParams, Expiration, ListM2MTokensParams, TokenFormat,
+    ApiError, CreateM2MTokenParams, ListM2MTokensParams, RevokeM2MTokenParams,
 };
 use clerk_bapi_emulator::Endpoint;
-use clerk_token_types::{ErrorCode, Jwt, TokenType, is_jwt_format};
+use clerk_token_types::{ErrorCode, TokenType, dangerous, is_jwt_format};
 use serde_json::json;
 
 fn with_key(key: &clerk_token_types::MachineSecretKey) -> CreateM2MTokenParams {
-    CreateM2MTokenParams {
-        machine_secret_key: Some(key.clone()),
-        ..Default::default()
-    }
+    CreateM2MTokenParams::new().machine_secret_key(key.clone())
 }
 
 #[tokio::test]
@@ -47,22 +46,22 @@ async fn create_never_and_seconds_and_claims() {
     let api = common::builder(&emu.api_url()).build().unwrap();
     let never = api
         .m2m_tokens()
-        .create(CreateM2MTokenParams {
-            seconds_until_expiration: Expiration::Never,
-            claims: Some(json!({"role": "reader"})),
-            ..with_key(&m.secret_key)
-        })
+        .create(
+            with_key(&m.secret_key)
+                .never_expires()
+                .claims(json!({"role": "reader"})),
+        )
         .await
         .unwrap();
     assert_eq!(never.expiration, None);
     assert_eq!(never.claims, Some(json!({"role": "reader"})));
     let short = api
         .m2m_tokens()
-        .create(CreateM2MTokenParams {
-            seconds_until_expiration: Expiration::Seconds(60),
-            token_format: Some(TokenFormat::Opaque),
-            ..with_key(&m.secret_key)
-        })
+        .create(
+            CreateM2MTokenParams::opaque()
+                .expires_in(Duration::from_secs(60))
+                .machine_secret_key(m.secret_key.clone()),
+        )
         .await
         .unwrap();
     assert_eq!(short.expiration.unwrap() - short.created_at, 60_000);
@@ -79,16 +78,12 @@ async fn create_jwt_format() {
         .unwrap();
     let t = api
         .m2m_tokens()
-        .create(CreateM2MTokenParams {
-            token_format: Some(TokenFormat::Jwt),
-            claims: Some(json!({"permissions": ["read"]})),
-            ..Default::default()
-        })
+        .create(CreateM2MTokenParams::jwt().claims(json!({"permissions": ["read"]})))
         .await
         .unwrap();
     let jwt = t.token.as_deref().unwrap();
     assert!(is_jwt_format(jwt));
-    let decoded = Jwt::decode(jwt).unwrap();
+    let decoded = dangerous::insecure_decode(jwt).unwrap();
     assert_eq!(
         decoded
             .claims()
@@ -109,10 +104,7 @@ async fn min_remaining_ttl_reuses_a_live_token() {
         .machine_secret_key(m.secret_key.clone())
         .build()
         .unwrap();
-    let p = CreateM2MTokenParams {
-        min_remaining_ttl_seconds: Some(240),
-        ..Default::default()
-    };
+    let p = CreateM2MTokenParams::new().min_remaining_ttl(Duration::from_secs(240));
     let a = api.m2m_tokens().create(p.clone()).await.unwrap();
     let b = api.m2m_tokens().create(p).await.unwrap();
     assert_eq!(a.id, b.id);
@@ -204,7 +196,10 @@ async fn revoke_then_verify_fails_and_list_filters() {
     }
     let revoked = api
         .m2m_tokens()
-        .revoke(&ids[0].id, Some("compromised"), None)
+        .revoke(
+            &ids[0].id,
+            RevokeM2MTokenParams::new().reason("compromised"),
+        )
         .await
         .unwrap();
     assert!(revoked.revoked);
@@ -252,7 +247,10 @@ async fn revoke_then_verify_fails_and_list_filters() {
 
     let err = api
         .m2m_tokens()
-        .revoke("mt_0123456789abcdef0123456789abcdef", None, None)
+        .revoke(
+            "mt_0123456789abcdef0123456789abcdef",
+            RevokeM2MTokenParams::new(),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(404));
@@ -319,10 +317,7 @@ async fn list_selects_expired_tokens_and_revoked_ones_separately() {
         .unwrap();
     let short = api
         .m2m_tokens()
-        .create(CreateM2MTokenParams {
-            seconds_until_expiration: Expiration::Seconds(30),
-            ..Default::default()
-        })
+        .create(CreateM2MTokenParams::new().expires_in(Duration::from_secs(30)))
         .await
         .unwrap();
     let long = api
@@ -330,7 +325,7 @@ async fn list_selects_expired_tokens_and_revoked_ones_separately() {
         .create(CreateM2MTokenParams::default())
         .await
         .unwrap();
-    emu.advance_time(std::time::Duration::from_secs(31));
+    emu.advance_time(Duration::from_secs(31));
     let mut p = ListM2MTokensParams::new(&m.id);
     p.expired = Some(true);
     let expired = api.m2m_tokens().list(p).await.unwrap();
@@ -359,7 +354,7 @@ async fn an_emulator_that_never_answers_times_out_and_is_retried() {
         .set(Endpoint::VerifyM2MToken, clerk_bapi_emulator::Fault::hang());
     let api = common::builder(&emu.api_url())
         .secret_key(emu.secret_key())
-        .timeout(std::time::Duration::from_millis(100))
+        .timeout(Duration::from_millis(100))
         .retry(common::fast_retry().with_max_attempts(2))
         .build()
         .unwrap();

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use clerk_backend_api::{
     ApiError, BackendApi, CreateM2MTokenParams, CreateMachineParams, ListMachinesParams,
     UpdateMachineParams,
@@ -20,15 +22,15 @@ async fn machine_lifecycle() {
         .await
         .unwrap();
     let caller = machines
-        .create(CreateMachineParams {
-            name: "caller".into(),
-            scoped_machines: vec![callee.id.clone()],
-            default_token_ttl: Some(120),
-        })
+        .create(
+            CreateMachineParams::new("caller")
+                .scoped_machines([&callee.id])
+                .default_token_ttl(Duration::from_secs(120)),
+        )
         .await
         .unwrap();
     assert!(caller.id.starts_with("mch_"));
-    assert_eq!(caller.default_token_ttl, Some(120));
+    assert_eq!(caller.default_token_ttl, Some(Duration::from_secs(120)));
     assert_eq!(caller.scoped_machines.len(), 1);
     assert_eq!(caller.scoped_machines[0].id, callee.id);
     assert_eq!(caller.instance_id, emu.instance_id());
@@ -45,11 +47,7 @@ async fn machine_lifecycle() {
     let page = machines.list(ListMachinesParams::default()).await.unwrap();
     assert_eq!(page.total_count, 2);
     let page = machines
-        .list(ListMachinesParams {
-            limit: Some(1),
-            offset: Some(1),
-            ..Default::default()
-        })
+        .list(ListMachinesParams::new().limit(1).offset(1))
         .await
         .unwrap();
     assert_eq!((page.data.len(), page.total_count), (1, 2));
@@ -57,16 +55,15 @@ async fn machine_lifecycle() {
     let updated = machines
         .update(
             &caller.id,
-            UpdateMachineParams {
-                name: Some("caller-2".into()),
-                default_token_ttl: Some(300),
-            },
+            UpdateMachineParams::new()
+                .name("caller-2")
+                .default_token_ttl(Duration::from_secs(300)),
         )
         .await
         .unwrap();
     assert_eq!(
         (updated.name.as_str(), updated.default_token_ttl),
-        ("caller-2", Some(300))
+        ("caller-2", Some(Duration::from_secs(300)))
     );
 
     let secret = machines.secret_key(&caller.id).await.unwrap();
@@ -85,7 +82,10 @@ async fn machine_lifecycle() {
     assert_eq!(t.subject, caller.id);
     assert_eq!(t.expiration.unwrap() - t.created_at, 300_000);
 
-    let rotated = machines.rotate_secret_key(&caller.id, 0).await.unwrap();
+    let rotated = machines
+        .rotate_secret_key(&caller.id, Duration::ZERO)
+        .await
+        .unwrap();
     assert_ne!(rotated.secret, caller_key);
     assert!(
         worker
@@ -140,29 +140,33 @@ async fn machine_inputs_are_checked_before_io() {
         m.create(CreateMachineParams::new("")).await,
         Err(ApiError::InvalidInput { field: "name", .. })
     ));
-    let zero_ttl = CreateMachineParams {
-        default_token_ttl: Some(0),
-        ..CreateMachineParams::new("x")
-    };
+    let zero_ttl = CreateMachineParams::new("x").default_token_ttl(Duration::ZERO);
     assert!(m.create(zero_ttl).await.is_err());
-    let bad_update = UpdateMachineParams {
-        default_token_ttl: Some(0),
-        ..Default::default()
-    };
-    assert!(m.update("mch_1", bad_update).await.is_err());
-    assert!(
-        m.list(ListMachinesParams {
-            limit: Some(501),
-            ..Default::default()
+    let sub_second = CreateMachineParams::new("x").default_token_ttl(Duration::from_millis(10));
+    assert!(matches!(
+        m.create(sub_second).await,
+        Err(ApiError::InvalidInput {
+            field: "default_token_ttl",
+            ..
         })
-        .await
-        .is_err()
-    );
+    ));
+    let bad_update = UpdateMachineParams::new().default_token_ttl(Duration::ZERO);
+    assert!(m.update("mch_1", bad_update).await.is_err());
+    assert!(m.list(ListMachinesParams::new().limit(501)).await.is_err());
+    for grace in [Duration::from_secs(28_801), Duration::from_millis(500)] {
+        assert!(matches!(
+            m.rotate_secret_key("mch_1", grace).await,
+            Err(ApiError::InvalidInput {
+                field: "previous_token_ttl",
+                ..
+            })
+        ));
+    }
     for bad in ["", "..", "mch_1/secret_key", "mch_1%2F"] {
         assert!(m.get(bad).await.is_err());
         assert!(m.delete(bad).await.is_err());
         assert!(m.secret_key(bad).await.is_err());
-        assert!(m.rotate_secret_key(bad, 0).await.is_err());
+        assert!(m.rotate_secret_key(bad, Duration::ZERO).await.is_err());
         assert!(m.add_scope("mch_1", bad).await.is_err());
     }
     assert_eq!(emu.counters().total(), 0, "nothing was sent");
@@ -198,7 +202,11 @@ async fn a_rotated_secret_key_keeps_working_for_the_grace_period() {
     let emu = common::emulator().await;
     let api = common::instance_client(&emu);
     let m = emu.create_machine("worker", &[]);
-    let rotated = api.machines().rotate_secret_key(&m.id, 60).await.unwrap();
+    let rotated = api
+        .machines()
+        .rotate_secret_key(&m.id, Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_ne!(rotated.secret, m.secret_key);
     assert!(!format!("{rotated:?}").contains(rotated.secret.expose_secret()));
     let old = common::builder(&emu.api_url())
@@ -219,7 +227,7 @@ async fn a_rotated_secret_key_keeps_working_for_the_grace_period() {
         .await
         .unwrap();
     // ...then only the new one.
-    emu.advance_time(std::time::Duration::from_secs(60));
+    emu.advance_time(Duration::from_secs(60));
     let err = old
         .m2m_tokens()
         .create(CreateM2MTokenParams::default())

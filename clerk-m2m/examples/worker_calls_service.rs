@@ -5,7 +5,9 @@
 //! CLERK_MACHINE_SECRET_KEY=ak_… cargo run -p clerk-m2m --example worker_calls_service -- http://127.0.0.1:3000/internal/report
 //! ```
 
-use clerk_m2m::{CreateM2MTokenParams, Expiration, MachineAuth, TokenFormat};
+use std::time::Duration;
+
+use clerk_m2m::{CreateM2MTokenParams, MachineAuth};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,11 +17,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let auth = MachineAuth::builder().from_env()?.build()?; // CLERK_MACHINE_SECRET_KEY
 
-    let params = CreateM2MTokenParams {
-        token_format: Some(TokenFormat::Jwt), // verifiable locally by the receiver
-        seconds_until_expiration: Expiration::Seconds(300),
-        ..Default::default()
-    };
+    // A JWT is verifiable locally by the receiver.
+    let params = CreateM2MTokenParams::jwt().expires_in(Duration::from_secs(300));
     let created = auth.create_m2m_token(params).await?;
     let token = created.token.ok_or("the Backend API returned no token")?;
 

@@ -1,9 +1,10 @@
 //! What a successful verification gives: the typed result ([`VerifiedToken`]) and the uniform
-//! auth object handed to request handlers ([`AuthObject`], reference §11).
+//! auth object handed to request handlers ([`AuthObject`], the machine auth object of `@clerk/backend`'s `tokens/authObjects.ts`).
 
 use std::fmt;
 use std::sync::Arc;
 
+use clerk_backend_api::{ApiKey, IdPOAuthAccessToken};
 use clerk_token_types::{M2MToken, TokenType};
 use clerk_token_verify::{OAuthAccessToken, SessionClaims};
 use serde_json::Value;
@@ -16,10 +17,10 @@ pub enum VerifiedToken {
     M2M(M2MToken),
     /// An OAuth access token JWT (`typ` `at+jwt`), verified locally.
     OAuthJwt(OAuthAccessToken),
-    /// An opaque OAuth access token (`oat_…`): the Backend API's JSON, unchanged.
-    OAuth(Value),
-    /// An API key (`ak_…`): the Backend API's JSON, unchanged.
-    ApiKey(Value),
+    /// An opaque OAuth access token (`oat_…`), as the Backend API described it.
+    OAuth(IdPOAuthAccessToken),
+    /// An API key (`ak_…`), as the Backend API described it.
+    ApiKey(ApiKey),
     /// A session token JWT, verified locally.
     Session(Box<SessionClaims>),
 }
@@ -41,8 +42,8 @@ impl VerifiedToken {
         }
     }
 
-    /// The token as JSON: the M2MToken wire fields for M2M tokens, the Backend API's JSON for
-    /// opaque OAuth tokens and API keys, the claims for session and OAuth JWTs' resources.
+    /// The token as JSON: the wire fields of the typed resource for M2M tokens, opaque OAuth
+    /// tokens and API keys, the claims for session and OAuth JWTs' resources.
     /// Never contains the raw token string of a verified bearer (the `token` field of an
     /// M2MToken is only set on create responses).
     ///
@@ -55,7 +56,8 @@ impl VerifiedToken {
         match self {
             Self::M2M(t) => serde_json::to_value(t).unwrap_or(Value::Null),
             Self::OAuthJwt(t) => serde_json::to_value(t).unwrap_or(Value::Null),
-            Self::OAuth(v) | Self::ApiKey(v) => v.clone(),
+            Self::OAuth(t) => serde_json::to_value(t).unwrap_or(Value::Null),
+            Self::ApiKey(k) => serde_json::to_value(k).unwrap_or(Value::Null),
             Self::Session(s) => Value::Object(s.claims.to_json()),
         }
     }
@@ -69,10 +71,11 @@ impl VerifiedToken {
     }
 }
 
-/// The authenticated caller of a request (the reference's authenticated machine object, §11):
+/// The authenticated caller of a request (the authenticated machine object of Clerk's JavaScript SDK):
 /// token type, id, subject, machine id, scopes, claims and the raw token.
 ///
-/// `Debug` cuts the raw token to its first 7 characters, as the reference's `debug()`.
+/// `Debug` shows none of the raw token: the reference's `debug()` prints its first 7
+/// characters, which for an `mt_` token are 4 characters of its secret; we print only the type.
 #[derive(Clone)]
 pub struct AuthObject {
     token_type: TokenType,
@@ -184,6 +187,31 @@ impl AuthObject {
         self.claims.as_ref()
     }
 
+    /// The custom claims as your own type, the habit of `jsonwebtoken::decode::<Claims>`.
+    /// Absent claims read as JSON `null`, so an `Option<T>` or a type with all-default fields
+    /// can stand for "no claims".
+    ///
+    /// ```rust
+    /// use clerk_m2m::{AuthObject, M2MToken, VerifiedToken};
+    /// #[derive(serde::Deserialize)]
+    /// struct Claims { tenant: String }
+    ///
+    /// let mut t = M2MToken::new("mt_1", "mch_caller");
+    /// t.claims = Some(serde_json::json!({"tenant": "acme", "other": 1}));
+    /// let auth = AuthObject::new(VerifiedToken::M2M(t), "mt_secret");
+    /// assert_eq!(auth.claims_as::<Claims>()?.tenant, "acme");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The claims do not have the shape of `T`.
+    pub fn claims_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match &self.claims {
+            Some(v) => T::deserialize(v),
+            None => T::deserialize(&Value::Null),
+        }
+    }
+
     /// The raw bearer token, as the reference's `getToken()`. Handle with care: it is a secret.
     pub fn token(&self) -> &str {
         &self.token
@@ -203,20 +231,9 @@ impl fmt::Debug for AuthObject {
             .field("subject", &self.subject)
             .field("scopes", &self.scopes)
             .field("claims", &self.claims)
-            .field("token", &redact(&self.token))
+            .field("token", &"<redacted>")
             .finish_non_exhaustive()
     }
-}
-
-/// The first 7 characters of a secret, then `…`, as the reference's debug output.
-///
-/// ```rust
-/// assert_eq!(clerk_m2m::redact("mt_0123456789"), "mt_0123…");
-/// assert_eq!(clerk_m2m::redact("short"), "short…");
-/// ```
-pub fn redact(secret: &str) -> String {
-    let prefix: String = secret.chars().take(7).collect();
-    format!("{prefix}…")
 }
 
 fn str_field(json: &Value, name: &str) -> Option<String> {
@@ -245,7 +262,8 @@ mod tests {
     #[test]
     fn api_key_object_reads_the_backend_json() {
         let v = json!({"id": "ak_id", "subject": "user_1", "scopes": ["read"], "claims": null, "name": "k"});
-        let a = AuthObject::new(VerifiedToken::ApiKey(v), "ak_secret");
+        let key: ApiKey = serde_json::from_value(v).unwrap();
+        let a = AuthObject::new(VerifiedToken::ApiKey(key), "ak_secret");
         assert_eq!(a.token_type(), TokenType::ApiKey);
         assert_eq!(a.subject(), "user_1");
         assert_eq!(a.machine_id(), None);
@@ -254,13 +272,48 @@ mod tests {
     }
 
     #[test]
-    fn debug_never_shows_the_whole_token() {
-        let a = AuthObject::new(
-            VerifiedToken::M2M(M2MToken::new("mt_1", "mch_a")),
+    fn debug_shows_none_of_the_token() {
+        for token in [
             "mt_abcdefghijklmnop",
+            "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+            "ak_0123456789",
+        ] {
+            let a = AuthObject::new(VerifiedToken::M2M(M2MToken::new("mt_1", "mch_a")), token);
+            let dbg = format!("{a:?}");
+            assert!(dbg.contains(r#"token: "<redacted>""#), "{dbg}");
+            // Not even the first characters after the prefix (the reference shows 4 of them).
+            assert!(!dbg.contains(&token[..4]), "{dbg}");
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Claims {
+        tenant: String,
+        #[serde(default)]
+        tier: Option<u8>,
+    }
+
+    #[test]
+    fn claims_as_reads_custom_claims_into_a_type() {
+        let mut t = M2MToken::new("mt_1", "mch_a");
+        t.claims = Some(json!({"tenant": "acme", "tier": 2, "extra": true}));
+        let a = AuthObject::new(VerifiedToken::M2M(t), "mt_x");
+        let c: Claims = a.claims_as().unwrap();
+        assert_eq!(
+            c,
+            Claims {
+                tenant: "acme".into(),
+                tier: Some(2)
+            }
         );
-        let dbg = format!("{a:?}");
-        assert!(dbg.contains("mt_abcd…"), "{dbg}");
-        assert!(!dbg.contains("mt_abcde"), "{dbg}");
+        // A shape mismatch is an error, not a default.
+        let mut t = M2MToken::new("mt_1", "mch_a");
+        t.claims = Some(json!({"tenant": 7}));
+        let a = AuthObject::new(VerifiedToken::M2M(t), "mt_x");
+        assert!(a.claims_as::<Claims>().is_err());
+        // No claims: `Option<T>` is `None`, a required type is an error.
+        let a = AuthObject::new(VerifiedToken::M2M(M2MToken::new("mt_1", "mch_a")), "mt_x");
+        assert_eq!(a.claims_as::<Option<Claims>>().unwrap(), None);
+        assert!(a.claims_as::<Claims>().is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The outcome of [`MachineAuth::authenticate_request`](crate::MachineAuth::authenticate_request):
 //! signed in with an [`AuthObject`], or signed out with a token type, reason and message
-//! (reference §10.3, §10.4).
+//! (the request states of `@clerk/backend`'s `tokens/authStatus.ts`).
 
 use std::fmt;
 
@@ -56,6 +56,7 @@ impl fmt::Display for SignedOutReason {
 }
 
 /// A signed-out request (the reference's unauthenticated state).
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedOut {
     /// The token type of the state: the expected type, the detected type, or `None` for the
@@ -67,7 +68,23 @@ pub struct SignedOut {
     pub message: String,
 }
 
+impl SignedOut {
+    /// A signed-out state (for tests of your own handlers and layers).
+    pub fn new(
+        token_type: Option<TokenType>,
+        reason: SignedOutReason,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            token_type,
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
 /// The result of authenticating a request.
+#[non_exhaustive]
 #[derive(Clone, Debug)]
 pub enum AuthState {
     /// The bearer token verified.
@@ -82,11 +99,7 @@ impl AuthState {
         reason: SignedOutReason,
         message: impl Into<String>,
     ) -> Self {
-        Self::SignedOut(SignedOut {
-            token_type,
-            reason,
-            message: message.into(),
-        })
+        Self::SignedOut(SignedOut::new(token_type, reason, message))
     }
 
     /// Whether the request is authenticated.
@@ -140,11 +153,11 @@ impl AuthState {
     ///
     /// ```rust
     /// # use clerk_m2m::{AuthState, SignedOut, SignedOutReason, TokenType};
-    /// let state = AuthState::SignedOut(SignedOut {
-    ///     token_type: Some(TokenType::M2MToken),
-    ///     reason: SignedOutReason::NoTokenInHeader,
-    ///     message: String::new(),
-    /// });
+    /// let state = AuthState::SignedOut(SignedOut::new(
+    ///     Some(TokenType::M2MToken),
+    ///     SignedOutReason::NoTokenInHeader,
+    ///     "",
+    /// ));
     /// let h = state.headers();
     /// assert_eq!(h["x-clerk-auth-status"], "signed-out");
     /// assert_eq!(h["x-clerk-auth-reason"], "No token in header");

@@ -1,10 +1,10 @@
 //! Where a machine token comes from: the `Authorization` header, read exactly as the reference
-//! (§10.1) reads it.
+//! (`@clerk/backend`, `tokens/request.ts`) reads it.
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
-/// The bearer token of a request, read from the `Authorization` header only (reference §10.1).
+/// The bearer token of a request, read from the `Authorization` header only, as Clerk's JavaScript SDK does for machine tokens.
 ///
 /// The header value is split on its first space: `Bearer <t>` (case-sensitive `Bearer`) gives
 /// `<t>`; a value with no space is the token itself; any other scheme gives `None`. As in the
@@ -34,18 +34,9 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     parse_authorization(value.to_str().ok()?)
 }
 
-/// Applies the reference's split rule to one `Authorization` header value.
-///
-/// ```rust
-/// use clerk_m2m::parse_authorization;
-/// assert_eq!(parse_authorization("Bearer abc"), Some("abc"));
-/// assert_eq!(parse_authorization("abc"), Some("abc"));
-/// assert_eq!(parse_authorization("Bearer "), Some("Bearer"));
-/// assert_eq!(parse_authorization("Basic abc"), None);
-/// assert_eq!(parse_authorization("Basic "), Some("Basic")); // the reference's quirk, kept
-/// assert_eq!(parse_authorization(""), None);
-/// ```
-pub fn parse_authorization(value: &str) -> Option<&str> {
+/// Applies the reference's split rule to one `Authorization` header value (see the tests for
+/// the table, the reference's quirks included).
+pub(crate) fn parse_authorization(value: &str) -> Option<&str> {
     // The reference: `const [scheme, token] = value.split(' ', 2); return token ? (scheme ===
     // 'Bearer' ? token : undefined) : scheme;` -- so an empty second part gives the first part.
     let non_empty = |s: &'_ str| -> bool { !s.is_empty() };
@@ -101,6 +92,12 @@ mod tests {
     #[test]
     fn only_the_second_space_separated_part_counts() {
         // JS split(' ', 2) keeps only the first two parts.
+        assert_eq!(parse_authorization("Bearer abc"), Some("abc"));
+        assert_eq!(parse_authorization("abc"), Some("abc"));
+        assert_eq!(parse_authorization("Bearer "), Some("Bearer"));
+        assert_eq!(parse_authorization("Basic abc"), None);
+        assert_eq!(parse_authorization("Basic "), Some("Basic")); // the reference's quirk, kept
+        assert_eq!(parse_authorization(""), None);
         assert_eq!(parse_authorization("Bearer a b"), Some("a"));
         assert_eq!(parse_authorization("Bearer  a"), Some("Bearer"));
     }

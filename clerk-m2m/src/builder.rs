@@ -1,16 +1,20 @@
 //! [`MachineAuthBuilder`]: every option of a [`MachineAuth`], validated once at `build()`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clerk_backend_api::{BackendApi, RetryPolicy};
-use clerk_jwks_cache::{KeyResolver, PemKeyResolver, RemoteJwksResolver};
+use clerk_jwks_cache::{
+    CryptoProvider, KeyResolver, PemKeyResolver, RemoteJwksResolver, default_provider,
+};
 use clerk_token_types::{AcceptsToken, MachineSecretKey, SecretKey, TokenType};
-use clerk_token_verify::{Clock, DEFAULT_CLOCK_SKEW_MS, Verifier};
+use clerk_token_verify::{
+    Clock, DEFAULT_CLOCK_SKEW_MS, VerifiedTokenCache, VerifiedTokenCacheConfig, Verifier,
+};
 
 use crate::error::{MACHINE_AUTH_REQUIRES_KEY, MISSING_SECRET_KEY};
 use crate::machine_auth::{Inner, KeySource, NoKeyResolver};
+use crate::opaque::{OpaqueGuard, OpaqueGuardConfig};
 use crate::{Error, MachineAuth};
 
 /// Builds a [`MachineAuth`]. Start with [`MachineAuth::builder`].
@@ -34,6 +38,18 @@ pub struct MachineAuthBuilder {
     retry: Option<RetryPolicy>,
     clock: Option<Arc<dyn Clock>>,
     key_resolver: Option<Arc<dyn KeyResolver>>,
+    verified_token_cache: CacheChoice,
+    crypto_provider: Option<Arc<dyn CryptoProvider>>,
+    opaque_guard: Option<OpaqueGuardConfig>,
+}
+
+/// The verified-token cache option: on with the defaults unless the user says otherwise.
+#[derive(Clone, Debug, Default)]
+enum CacheChoice {
+    #[default]
+    Default,
+    With(VerifiedTokenCacheConfig),
+    Off,
 }
 
 impl std::fmt::Debug for MachineAuthBuilder {
@@ -44,6 +60,11 @@ impl std::fmt::Debug for MachineAuthBuilder {
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<pem>"))
             .field("api_url", &self.api_url)
             .field("accepts_token", &self.accepts_token)
+            .field("verified_token_cache", &self.verified_token_cache)
+            .field(
+                "crypto_provider",
+                &self.crypto_provider.as_ref().map(|p| p.name()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -64,7 +85,7 @@ impl MachineAuthBuilder {
     }
 
     /// The instance's PEM public key (`CLERK_JWT_KEY`): JWTs verify with it and no network at
-    /// all. It takes precedence over the JWKS (reference §6.1 step 2).
+    /// all. It takes precedence over the JWKS (as `jwtKey` does in Clerk's JavaScript SDK).
     pub fn jwt_key(mut self, pem: impl Into<String>) -> Self {
         self.jwt_key = Some(pem.into());
         self
@@ -76,8 +97,20 @@ impl MachineAuthBuilder {
         self
     }
 
-    /// Allowed clock skew for `exp`/`nbf`/`iat`, in ms (default 5000; a non-finite value falls
-    /// back to 5000, a negative one narrows the window as in the reference).
+    /// Allowed clock skew for `exp`/`nbf`/`iat` (default 5 s).
+    ///
+    /// ```rust
+    /// use std::time::Duration;
+    /// let builder = clerk_m2m::MachineAuth::builder().clock_skew(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// ```
+    pub fn clock_skew(self, skew: Duration) -> Self {
+        self.clock_skew_ms(skew.as_secs_f64() * 1000.0)
+    }
+
+    /// Allowed clock skew in milliseconds, as the reference's `clockSkewInMs` (default 5000; a
+    /// non-finite value falls back to 5000, a negative one narrows the window as in the
+    /// reference). [`clock_skew`](Self::clock_skew) takes a `Duration`.
     pub fn clock_skew_ms(mut self, ms: f64) -> Self {
         self.clock_skew_ms = Some(ms);
         self
@@ -131,9 +164,57 @@ impl MachineAuthBuilder {
         self
     }
 
-    /// Replaces the key resolution (PEM / JWKS) with your own [`KeyResolver`].
+    /// Replaces the key resolution (PEM / JWKS) with your own [`KeyResolver`]. This is also how
+    /// two values share one JWKS cache: `.key_resolver(other.key_resolver())`.
     pub fn key_resolver(mut self, resolver: Arc<dyn KeyResolver>) -> Self {
         self.key_resolver = Some(resolver);
+        self
+    }
+
+    // --- verified-token cache (issue 17) ---
+
+    /// Limits of the verified-token cache, which is on by default with
+    /// [`VerifiedTokenCacheConfig::default`] (1024 tokens of at most 4 KiB, each reused for at
+    /// most 60 s). A JWT presented again skips the decode and the RSA signature check; the
+    /// header, time and claim rules still run on every presentation, and a token stops hitting
+    /// as soon as the key that verified it leaves the key set. One cache serves the M2M, OAuth
+    /// and session verifiers of the built value. See
+    /// [`VerifiedTokenCache`](clerk_token_verify::VerifiedTokenCache).
+    pub fn verified_token_cache(mut self, config: VerifiedTokenCacheConfig) -> Self {
+        self.verified_token_cache = CacheChoice::With(config);
+        self
+    }
+
+    /// Configures the opaque-token guard (default: [`OpaqueGuardConfig::default`], on).
+    /// [`OpaqueGuardConfig::disabled`] turns it off.
+    pub fn opaque_guard(mut self, config: OpaqueGuardConfig) -> Self {
+        self.opaque_guard = Some(config);
+        self
+    }
+
+    /// Turns the verified-token cache off: every presentation is verified in full.
+    pub fn no_verified_token_cache(mut self) -> Self {
+        self.verified_token_cache = CacheChoice::Off;
+        self
+    }
+
+    /// The [`CryptoProvider`] that checks JWT signatures with the PEM key or the JWKS (default:
+    /// josekit with the `josekit` feature, else aws-lc-rs with `aws-lc-rs`; see the crate docs).
+    /// Unused with [`key_resolver`](Self::key_resolver), whose keys carry their own provider.
+    ///
+    /// ```rust
+    /// # fn main() -> Result<(), clerk_m2m::Error> {
+    /// use std::sync::Arc;
+    /// use clerk_m2m::{MachineAuth, SecretKey};
+    ///
+    /// let auth = MachineAuth::builder()
+    ///     .secret_key(SecretKey::new("sk_test_example").expect("well-formed"))
+    ///     .crypto_provider(clerk_m2m::default_provider()?)
+    ///     .build()?;
+    /// # let _ = auth; Ok(()) }
+    /// ```
+    pub fn crypto_provider(mut self, provider: Arc<dyn CryptoProvider>) -> Self {
+        self.crypto_provider = Some(provider);
         self
     }
 
@@ -165,17 +246,20 @@ impl MachineAuthBuilder {
     }
 
     /// Validates the options and builds the [`MachineAuth`]: parses the PEM key, builds the
-    /// Backend API client and finds the JWKS cache.
+    /// Backend API client and, with a secret key and no local key, a JWKS cache of its own.
     ///
-    /// There is one JWKS cache per (API URL, secret key) in the process: every `MachineAuth`
-    /// built with the same pair (and no PEM key or custom resolver) shares the keys fetched by
-    /// the first one still alive, and a different secret key or URL never sees them (the
-    /// reference scopes its cache the same way). Fetches of a shared cache use the Backend API
-    /// client (timeout, retries) of the `MachineAuth` that created it.
+    /// The JWKS cache belongs to the value built here: its clones share it (clone the value, as
+    /// you would a `reqwest::Client`), and it fetches with this value's Backend API client
+    /// (timeout, retries). Another `build()` gets a cache of its own; to share one explicitly,
+    /// pass [`MachineAuth::key_resolver`] of the first value to
+    /// [`key_resolver`](Self::key_resolver) of the second.
     ///
     /// # Errors
     /// No credential at all; a secret key missing for the accepted token types; a PEM key that
-    /// cannot be used; a Backend API client that cannot be built (bad URL, ...).
+    /// cannot be used; a Backend API client that cannot be built (bad URL, ...); JWTs to verify
+    /// (a PEM key or a secret key) but no crypto provider: neither the `josekit` nor the
+    /// `aws-lc-rs` feature and no [`crypto_provider`](Self::crypto_provider)
+    /// ([`KeyError::NoCryptoProvider`](clerk_jwks_cache::KeyError::NoCryptoProvider)).
     pub fn build(self) -> Result<MachineAuth, Error> {
         let accepts = self
             .accepts_token
@@ -205,6 +289,8 @@ impl MachineAuthBuilder {
         if let Some(k) = &self.machine_secret_key {
             api = api.machine_secret_key(k.clone());
         }
+        // The opaque-token guard builds its request-path client from the same settings.
+        let guard_base = api.clone();
         if let Some(t) = self.timeout {
             api = api.timeout(t);
         }
@@ -214,19 +300,54 @@ impl MachineAuthBuilder {
         let api = api.build().map_err(|e| Error::Config {
             message: format!("Backend API client: {e}"),
         })?;
+        let opaque = OpaqueGuard::new(
+            self.opaque_guard.unwrap_or_default(),
+            &api,
+            guard_base,
+            self.timeout,
+            &[
+                api.api_url(),
+                self.machine_secret_key
+                    .as_ref()
+                    .map_or("", |k| k.expose_secret()),
+                self.secret_key.as_ref().map_or("", |k| k.expose_secret()),
+            ],
+        )?;
 
         let (resolver, key_source): (Arc<dyn KeyResolver>, KeySource) =
             if let Some(r) = self.key_resolver {
                 (r, KeySource::Custom)
             } else if let Some(pem) = self.jwt_key.as_deref() {
-                (Arc::new(PemKeyResolver::new(pem)?), KeySource::Pem)
-            } else if let Some(sk) = &self.secret_key {
-                (shared_jwks_cache(&api, sk), KeySource::Jwks)
+                let resolver = match &self.crypto_provider {
+                    Some(p) => PemKeyResolver::with_provider(pem, &**p)?,
+                    None => PemKeyResolver::new(pem)?,
+                };
+                (Arc::new(resolver), KeySource::Pem)
+            } else if self.secret_key.is_some() {
+                // The client carries the secret key; the cache fetches through it.
+                let provider = match &self.crypto_provider {
+                    Some(p) => Arc::clone(p),
+                    // Fail now, not at the first JWT, when the build has no provider.
+                    None => default_provider()?,
+                };
+                (
+                    Arc::new(
+                        RemoteJwksResolver::builder(api.clone())
+                            .crypto_provider(provider)
+                            .build(),
+                    ),
+                    KeySource::Jwks,
+                )
             } else {
                 (Arc::new(NoKeyResolver), KeySource::None)
             };
 
         let skew = self.clock_skew_ms.unwrap_or(DEFAULT_CLOCK_SKEW_MS as f64);
+        let cache = match &self.verified_token_cache {
+            CacheChoice::Default => Some(VerifiedTokenCache::new(Default::default())),
+            CacheChoice::With(config) => Some(VerifiedTokenCache::new(config.clone())),
+            CacheChoice::Off => None,
+        };
         macro_rules! configure {
             ($v:expr) => {{
                 let mut v = $v
@@ -235,6 +356,9 @@ impl MachineAuthBuilder {
                     .with_authorized_parties(self.authorized_parties.clone());
                 if let Some(c) = &self.clock {
                     v = v.with_clock(Arc::clone(c));
+                }
+                if let Some(c) = &cache {
+                    v = v.with_shared_cache(c.clone());
                 }
                 v
             }};
@@ -249,91 +373,15 @@ impl MachineAuthBuilder {
         Ok(MachineAuth {
             inner: Arc::new(Inner {
                 api,
+                resolver,
                 m2m,
                 oauth,
                 session,
                 accepts,
                 key_source,
                 expected_machine: self.expected_machine,
+                opaque,
             }),
         })
-    }
-}
-
-/// The live JWKS caches of the process, by (API URL as configured, secret key). Weak: a cache
-/// lives as long as some `MachineAuth` uses it.
-type JwksCache = RemoteJwksResolver<BackendApi>;
-type JwksCaches = HashMap<(String, SecretKey), Weak<JwksCache>>;
-static JWKS_CACHES: LazyLock<Mutex<JwksCaches>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The JWKS cache of (`api.api_url()`, `secret_key`): the live one if there is one, else a new
-/// one fetching through `api`.
-fn shared_jwks_cache(api: &BackendApi, secret_key: &SecretKey) -> Arc<dyn KeyResolver> {
-    let mut caches = JWKS_CACHES.lock().unwrap_or_else(PoisonError::into_inner);
-    let key = (api.api_url().to_owned(), secret_key.clone());
-    if let Some(live) = caches.get(&key).and_then(Weak::upgrade) {
-        return live;
-    }
-    // Forget the caches nobody uses any more, then register the new one.
-    caches.retain(|_, weak| weak.strong_count() > 0);
-    let cache = Arc::new(RemoteJwksResolver::new(api.clone()));
-    caches.insert(key, Arc::downgrade(&cache));
-    cache
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    fn cache(url: &str, sk: &str) -> Arc<dyn KeyResolver> {
-        let sk = SecretKey::new(sk).unwrap();
-        let api = BackendApi::builder()
-            .api_url(url)
-            .secret_key(sk.clone())
-            .build()
-            .unwrap();
-        shared_jwks_cache(&api, &sk)
-    }
-
-    #[test]
-    fn one_jwks_cache_per_api_url_and_secret_key() {
-        let a = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        let a2 = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        let other_key = cache("http://127.0.0.1:9/one", "sk_test_registry_b");
-        let other_url = cache("http://127.0.0.1:9/two", "sk_test_registry_a");
-        assert!(Arc::ptr_eq(&a, &a2));
-        assert!(!Arc::ptr_eq(&a, &other_key));
-        assert!(!Arc::ptr_eq(&a, &other_url));
-        // Once nobody uses it, it is forgotten: the next build starts a new cache.
-        let weak = Arc::downgrade(&a);
-        drop((a, a2));
-        assert!(weak.upgrade().is_none());
-        let fresh = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        let again = cache("http://127.0.0.1:9/one", "sk_test_registry_a");
-        assert!(Arc::ptr_eq(&fresh, &again));
-    }
-
-    #[test]
-    fn machine_auth_values_built_alike_use_the_registry() {
-        let sk = SecretKey::new("sk_test_registry_c").unwrap();
-        let build = || {
-            MachineAuth::builder()
-                .api_url("http://127.0.0.1:9/three")
-                .secret_key(sk.clone())
-                .build()
-                .unwrap()
-        };
-        let (a, b) = (build(), build());
-        let api = BackendApi::builder()
-            .api_url("http://127.0.0.1:9/three")
-            .build()
-            .unwrap();
-        // While the values are alive, the registry hands out the cache they use...
-        let c = shared_jwks_cache(&api, &sk);
-        assert!(Arc::strong_count(&c) > 1);
-        drop((a, b));
-        // ...and only that one holds it afterwards.
-        assert_eq!(Arc::strong_count(&c), 1);
     }
 }

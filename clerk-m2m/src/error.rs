@@ -54,7 +54,8 @@ pub enum Error {
     },
     /// The Backend API rejected (or failed) a token verification, mapped as the reference's
     /// `handleClerkAPIError`: 401 `secret-key-invalid`, 404 `token-invalid`, anything else
-    /// `unexpected-error`.
+    /// `unexpected-error`; a 200 answer for a revoked, expired or inactive token
+    /// ([`ApiError::Inactive`]) is `token-invalid` too.
     #[error("{message}")]
     BackendVerify {
         /// The type the token was routed as.
@@ -76,6 +77,36 @@ pub enum Error {
         /// `"revoked"` or `"expired"`.
         state: &'static str,
     },
+    /// An opaque token that cannot be one Clerk issues (prefix, length, characters), refused by
+    /// the opaque-token guard without a Backend API call. `Display` is the reference's message
+    /// for an unknown token, as the Backend API's 404 would have given.
+    #[error("{}", not_found_message(*token_type))]
+    MalformedToken {
+        /// The type the token was routed as.
+        token_type: TokenType,
+    },
+    /// The opaque-token guard refused a Backend API verify call: the cap on outstanding calls
+    /// and its wait queue were full.
+    #[error(
+        "The Clerk Backend API is saturated: {max_concurrent} verify calls are outstanding and {max_queued} are waiting; try again shortly."
+    )]
+    Saturated {
+        /// The type the token was routed as.
+        token_type: TokenType,
+        /// The configured cap on outstanding calls.
+        max_concurrent: usize,
+        /// The configured bound of the wait queue.
+        max_queued: usize,
+    },
+    /// A Backend API verify call on the request path did not finish within the opaque-token
+    /// guard's latency budget (a hanging or rate-limiting Backend API).
+    #[error("The Clerk Backend API did not answer within the request budget of {} ms.", budget.as_millis())]
+    BudgetExceeded {
+        /// The type the token was routed as.
+        token_type: TokenType,
+        /// The budget.
+        budget: std::time::Duration,
+    },
     /// A Backend API call (create, list, revoke) failed.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -88,12 +119,31 @@ pub enum Error {
         /// The reference's message.
         message: &'static str,
     },
+    /// A synchronous (local) verification was asked for a token that needs I/O: an opaque token
+    /// (the Backend API decides), or a JWT whose key is not in memory yet (a cold JWKS, an
+    /// unknown `kid`). Verify it with the `async` method instead, which warms the cache.
+    #[error("The {token_type} needs {needs} to verify; use the async verification")]
+    NotLocal {
+        /// The token's type.
+        token_type: TokenType,
+        /// `"the Backend API"` or `"a JWKS fetch"`.
+        needs: &'static str,
+    },
     /// Any other configuration mistake.
     #[error("{message}")]
     Config {
         /// What is wrong (never contains a secret).
         message: String,
     },
+}
+
+/// The reference's message for a token the Backend API does not know (its 404).
+fn not_found_message(token_type: TokenType) -> &'static str {
+    match token_type {
+        TokenType::OAuthToken => "OAuth token not found",
+        TokenType::ApiKey => "API key not found",
+        _ => "Machine token not found",
+    }
 }
 
 /// The reference's message when neither a machine secret key nor a secret key is set.
@@ -114,13 +164,15 @@ impl Error {
             Self::Decode { .. }
             | Self::UnknownTokenType
             | Self::TokenTypeMismatch { .. }
-            | Self::Inactive { .. } => ErrorCode::TokenInvalid,
+            | Self::Inactive { .. }
+            | Self::MalformedToken { .. } => ErrorCode::TokenInvalid,
+            Self::Saturated { .. } | Self::BudgetExceeded { .. } => ErrorCode::UnexpectedError,
             Self::InvalidJwtType { .. } => ErrorCode::TokenVerificationFailed,
             Self::BackendVerify { code, .. } => *code,
             Self::Api(e) => e.code(),
             Self::Key(e) => e.code(),
             Self::MissingSecretKey { .. } => ErrorCode::SecretKeyInvalid,
-            Self::Config { .. } => ErrorCode::UnexpectedError,
+            Self::NotLocal { .. } | Self::Config { .. } => ErrorCode::UnexpectedError,
         }
     }
 
@@ -134,20 +186,19 @@ impl Error {
     pub fn reason(&self) -> Reason {
         match self {
             Self::Verify { source, .. } => source.reason(),
-            Self::Decode { .. } | Self::UnknownTokenType => Reason::TokenInvalid,
+            Self::Decode { .. } | Self::UnknownTokenType | Self::MalformedToken { .. } => {
+                Reason::TokenInvalid
+            }
+            Self::Saturated { .. } | Self::BudgetExceeded { .. } => Reason::UnexpectedError,
             Self::TokenTypeMismatch { .. } => Reason::TokenTypeMismatch,
             Self::Inactive { state } if *state == "expired" => Reason::TokenExpired,
             Self::Inactive { .. } => Reason::TokenInvalid,
             Self::InvalidJwtType { .. } => Reason::TokenVerificationFailed,
-            Self::BackendVerify { code, .. } => match code {
-                ErrorCode::SecretKeyInvalid => Reason::SecretKeyInvalid,
-                ErrorCode::TokenInvalid => Reason::TokenInvalid,
-                _ => Reason::UnexpectedError,
-            },
+            Self::BackendVerify { source, .. } => source.machine_token_reason(),
             Self::Api(e) => e.reason(),
             Self::Key(e) => e.reason(),
             Self::MissingSecretKey { .. } => Reason::SecretKeyInvalid,
-            Self::Config { .. } => Reason::UnexpectedError,
+            Self::NotLocal { .. } | Self::Config { .. } => Reason::UnexpectedError,
         }
     }
 
@@ -163,9 +214,13 @@ impl Error {
         match self {
             Self::Verify { token_type, .. }
             | Self::Decode { token_type, .. }
-            | Self::BackendVerify { token_type, .. } => Some(*token_type),
+            | Self::BackendVerify { token_type, .. }
+            | Self::MalformedToken { token_type }
+            | Self::Saturated { token_type, .. }
+            | Self::BudgetExceeded { token_type, .. } => Some(*token_type),
             Self::InvalidJwtType { .. } => Some(TokenType::OAuthToken),
             Self::Inactive { .. } => Some(TokenType::M2MToken),
+            Self::NotLocal { token_type, .. } => Some(*token_type),
             Self::TokenTypeMismatch { found, .. } => *found,
             _ => None,
         }
@@ -202,8 +257,19 @@ impl Error {
     pub fn is_rejection(&self) -> bool {
         !matches!(
             self,
-            Self::Config { .. } | Self::MissingSecretKey { .. } | Self::Key(_)
+            Self::Config { .. }
+                | Self::MissingSecretKey { .. }
+                | Self::Key(_)
+                | Self::NotLocal { .. }
         )
+    }
+
+    /// A JWT that is neither an M2M nor an OAuth JWT; its `typ` (attacker-controlled) bounded.
+    pub(crate) fn invalid_jwt_type(jwt: &clerk_token_types::Jwt) -> Self {
+        let typ = jwt.header().typ.as_deref().unwrap_or("missing");
+        Self::InvalidJwtType {
+            typ: typ.chars().take(64).collect(),
+        }
     }
 
     /// Maps a Backend API failure of a verify call as the reference's `handleClerkAPIError`.

@@ -1,49 +1,90 @@
-//! The tower [`Layer`] that authenticates every request, and the axum extractor for the
-//! [`AuthObject`] it leaves in the request extensions.
+//! The tower [`Layer`] that authenticates every request. It speaks plain `http` types, so it
+//! serves axum, tonic and bare hyper services alike (the way tower-http's auth layers do).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::body::Body;
-use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Response};
-use http::request::Parts;
-use http::{Request, StatusCode, header::CONTENT_TYPE};
+use http::header::WWW_AUTHENTICATE;
+use http::{HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{AuthObject, AuthState, MachineAuth};
+use crate::{AuthState, AuthenticateOptions, MachineAuth, SignedOutReason};
 
-/// A tower [`Layer`] that runs [`MachineAuth::authenticate_request`] on every request: a
-/// signed-in request goes on with its [`AuthObject`] in the extensions; any other gets
-/// `401 Unauthorized` with the `x-clerk-auth-status`, `x-clerk-auth-reason` and
-/// `x-clerk-auth-message` headers (and a small JSON body with the same fields).
+/// A tower [`Layer`] that runs [`MachineAuth::authenticate_request_with`] on every request: a
+/// signed-in request goes on with its [`AuthObject`](crate::AuthObject) in the extensions; any
+/// other gets `401 Unauthorized` with an empty body, `WWW-Authenticate: Bearer` and the
+/// `x-clerk-auth-status`, `x-clerk-auth-reason` and `x-clerk-auth-message` headers.
+///
+/// The layer works for any request and response body (`ResBody: Default` builds the empty
+/// 401 body). Options set on the layer ([`accepts_token`](Self::accepts_token),
+/// [`require_scopes`](Self::require_scopes), [`expected_machine`](Self::expected_machine)) apply
+/// to the routes it wraps, on top of the [`MachineAuth`]'s own configuration.
 ///
 /// ```rust
-/// use axum::{Router, routing::get};
+/// use std::convert::Infallible;
 /// use clerk_m2m::{AuthObject, MachineAuth, MachineAuthLayer, MachineSecretKey};
-///
-/// async fn whoami(auth: AuthObject) -> String {
-///     format!("hello {}", auth.subject())
-/// }
+/// use http::{Request, Response};
+/// use tower::{ServiceBuilder, service_fn};
 ///
 /// # fn main() -> Result<(), clerk_m2m::Error> {
 /// let auth = MachineAuth::builder()
 ///     .machine_secret_key(MachineSecretKey::new("ak_example").expect("well-formed"))
 ///     .build()?;
-/// let app: Router = Router::new().route("/whoami", get(whoami)).layer(MachineAuthLayer::new(auth));
-/// # let _ = app; Ok(()) }
+/// // Any tower service over `http` types: here one with `String` bodies.
+/// let svc = ServiceBuilder::new()
+///     .layer(MachineAuthLayer::new(auth).require_scopes(["mch_reports"]))
+///     .service(service_fn(|req: Request<String>| async move {
+///         let caller = req.extensions().get::<AuthObject>().map(|a| a.subject().to_owned());
+///         Ok::<_, Infallible>(Response::new(format!("hello {caller:?}")))
+///     }));
+/// # let _ = svc; Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[must_use]
 pub struct MachineAuthLayer {
     auth: MachineAuth,
+    options: AuthenticateOptions,
+    allow_anonymous: bool,
 }
 
 impl MachineAuthLayer {
     /// A layer that authenticates with `auth` (and its `accepts_token`).
     pub fn new(auth: MachineAuth) -> Self {
-        Self { auth }
+        Self {
+            auth,
+            options: AuthenticateOptions::default(),
+            allow_anonymous: false,
+        }
+    }
+
+    /// The token types the wrapped routes accept (the JavaScript SDK's per-call `acceptsToken`).
+    pub fn accepts_token(mut self, accepts: impl Into<clerk_token_types::AcceptsToken>) -> Self {
+        self.options = self.options.accepts_token(accepts);
+        self
+    }
+
+    /// A verified token must carry all of these scopes.
+    pub fn require_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.options = self.options.require_scopes(scopes);
+        self
+    }
+
+    /// An M2M token must be scoped to this machine (`mch_…`).
+    pub fn expected_machine(mut self, machine_id: impl Into<String>) -> Self {
+        self.options = self.options.expected_machine(machine_id);
+        self
+    }
+
+    /// Let requests with **no** bearer token through, without an
+    /// [`AuthObject`](crate::AuthObject), for routes that serve anonymous and machine callers
+    /// alike (read it with `Option<AuthObject>` in axum, or from the extensions). A token that
+    /// is present but fails is still answered `401`: a bad credential never degrades to
+    /// anonymous access.
+    pub fn allow_anonymous(mut self) -> Self {
+        self.allow_anonymous = true;
+        self
     }
 }
 
@@ -59,7 +100,7 @@ impl<S> Layer<S> for MachineAuthLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         MachineAuthService {
-            auth: self.auth.clone(),
+            layer: self.clone(),
             inner,
         }
     }
@@ -68,33 +109,43 @@ impl<S> Layer<S> for MachineAuthLayer {
 /// The service of [`MachineAuthLayer`].
 #[derive(Clone, Debug)]
 pub struct MachineAuthService<S> {
-    auth: MachineAuth,
+    layer: MachineAuthLayer,
     inner: S,
 }
 
-impl<S, B> Service<Request<B>> for MachineAuthService<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for MachineAuthService<S>
 where
-    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
 {
-    type Response = Response;
+    type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         // The ready clone is the one that was polled; keep a fresh clone for the next call.
         let fresh = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, fresh);
-        let auth = self.auth.clone();
+        let layer = self.layer.clone();
         Box::pin(async move {
-            match auth.authenticate_request(req.headers()).await {
+            let state = layer
+                .auth
+                .authenticate_request_with(req.headers(), &layer.options)
+                .await;
+            match state {
                 AuthState::SignedIn(obj) => {
                     req.extensions_mut().insert(obj);
+                    inner.call(req).await
+                }
+                s if layer.allow_anonymous
+                    && s.reason() == Some(SignedOutReason::NoTokenInHeader) =>
+                {
                     inner.call(req).await
                 }
                 signed_out => Ok(unauthorized(&signed_out)),
@@ -103,46 +154,13 @@ where
     }
 }
 
-/// `401` with the signed-out headers and a JSON body `{status, reason, message}`.
-pub(crate) fn unauthorized(state: &AuthState) -> Response {
-    let body = serde_json::json!({
-        "status": state.status(),
-        "reason": state.reason().map(|r| r.as_str()),
-        "message": state.message(),
-    });
-    let mut resp = (StatusCode::UNAUTHORIZED, body.to_string()).into_response();
+/// `401` with `WWW-Authenticate: Bearer` (RFC 6750 §3), the signed-out headers and an empty
+/// body.
+pub(crate) fn unauthorized<B: Default>(state: &AuthState) -> Response<B> {
+    let mut resp = Response::new(B::default());
+    *resp.status_mut() = StatusCode::UNAUTHORIZED;
     resp.headers_mut().extend(state.headers());
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     resp
-}
-
-/// Why the [`AuthObject`] extractor failed: the request did not pass through a
-/// [`MachineAuthLayer`] (a server misconfiguration, answered 500).
-#[derive(Debug, Clone, Copy)]
-pub struct MissingAuthLayer;
-
-impl IntoResponse for MissingAuthLayer {
-    fn into_response(self) -> Response {
-        Response::builder()
-            .status(StatusCode::INTERNAL_SERVER_ERROR)
-            .body(Body::from(
-                "MachineAuthLayer is not installed on this route",
-            ))
-            .unwrap_or_default()
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for AuthObject {
-    type Rejection = MissingAuthLayer;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Self>()
-            .cloned()
-            .ok_or(MissingAuthLayer)
-    }
 }

@@ -1,15 +1,19 @@
 //! [`MachineAuth`]: one configured value that creates M2M tokens and verifies machine tokens,
-//! routing each token as the reference's `verifyMachineAuthToken` (§8.1).
+//! routing each token as the reference's `verifyMachineAuthToken` (`@clerk/backend`, `tokens/verify.ts`).
 
 use std::sync::Arc;
 
-use clerk_backend_api::{BackendApi, CreateM2MTokenParams, ListM2MTokensParams, M2MTokenList};
+use clerk_backend_api::{
+    BackendApi, CreateM2MTokenParams, ListM2MTokensParams, M2MTokenList, RevokeM2MTokenParams,
+};
 use clerk_jwks_cache::{Algorithm, KeyError, KeyResolver, VerifyingKey};
 use clerk_token_types::{
     AcceptsToken, Jwt, M2M_TOKEN_PREFIX, M2MToken, Reason, TokenType, classify_decoded,
     classify_jwt, is_jwt_format, machine_token_type_by_prefix,
 };
-use clerk_token_verify::{M2m, OAuth, Session, Verifier, VerifyError};
+use clerk_token_verify::{
+    M2m, OAuth, Session, VerifiedTokenCache, VerifiedTokenCacheStats, Verifier, VerifyError,
+};
 use tracing::Instrument;
 
 use crate::{Error, MachineAuthBuilder, VerifiedToken};
@@ -17,9 +21,8 @@ use crate::{Error, MachineAuthBuilder, VerifiedToken};
 /// Creates and verifies Clerk machine tokens with one configuration.
 ///
 /// Cheap to clone (an `Arc` inside) and `Send + Sync`: build it once and share it across tasks.
-/// Its JWKS cache is the process's one for its Backend API URL and secret key: clones, and
-/// other values built with the same URL and key, share the fetched keys; no other instance's
-/// keys are ever in it.
+/// Its JWKS cache belongs to it: clones share the fetched keys, another `build()` has its own
+/// (see [`MachineAuthBuilder::build`]). There is no process-wide state.
 ///
 /// ```rust
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), clerk_m2m::Error> {
@@ -41,12 +44,15 @@ pub struct MachineAuth {
 
 pub(crate) struct Inner {
     pub(crate) api: BackendApi,
+    pub(crate) resolver: Arc<dyn KeyResolver>,
     pub(crate) m2m: Verifier<M2m>,
     pub(crate) oauth: Verifier<OAuth>,
     pub(crate) session: Verifier<Session>,
     pub(crate) accepts: AcceptsToken,
     pub(crate) key_source: KeySource,
     pub(crate) expected_machine: Option<String>,
+    /// Guards every opaque-token verify call (shape, cache, single flight, cap, budget).
+    pub(crate) opaque: crate::opaque::OpaqueGuard,
 }
 
 /// Where JWT verification keys come from.
@@ -99,9 +105,38 @@ impl MachineAuth {
         &self.inner.api
     }
 
+    /// The key resolution of JWT verification: the PEM key, the JWKS cache or your own
+    /// resolver. Pass it to another builder's
+    /// [`key_resolver`](MachineAuthBuilder::key_resolver) to share one JWKS cache.
+    ///
+    /// ```rust
+    /// # fn main() -> Result<(), clerk_m2m::Error> {
+    /// use std::time::Duration;
+    /// use clerk_m2m::{MachineAuth, SecretKey};
+    /// let sk = SecretKey::new("sk_test_example").expect("well-formed");
+    /// let fast = MachineAuth::builder().secret_key(sk.clone()).timeout(Duration::from_secs(1)).build()?;
+    /// // Same keys, other Backend API settings for its own calls.
+    /// let patient = MachineAuth::builder()
+    ///     .secret_key(sk)
+    ///     .timeout(Duration::from_secs(30))
+    ///     .key_resolver(fast.key_resolver())
+    ///     .build()?;
+    /// assert!(std::sync::Arc::ptr_eq(&fast.key_resolver(), &patient.key_resolver()));
+    /// # Ok(()) }
+    /// ```
+    pub fn key_resolver(&self) -> Arc<dyn KeyResolver> {
+        Arc::clone(&self.inner.resolver)
+    }
+
     /// The token types [`authenticate_request`](Self::authenticate_request) accepts.
     pub fn accepts_token(&self) -> &AcceptsToken {
         &self.inner.accepts
+    }
+
+    /// The verified-token cache's counters (hits, misses, evictions...), `None` when it is off
+    /// ([`MachineAuthBuilder::no_verified_token_cache`](crate::MachineAuthBuilder::no_verified_token_cache)).
+    pub fn verified_token_cache_stats(&self) -> Option<VerifiedTokenCacheStats> {
+        self.inner.m2m.cache().map(VerifiedTokenCache::stats)
     }
 
     /// Creates an M2M token for the machine of the machine secret key (`POST /m2m_tokens`).
@@ -133,17 +168,36 @@ impl MachineAuth {
             .await
     }
 
-    /// Revokes an opaque M2M token by id (`POST /m2m_tokens/{id}/revoke`).
+    /// Revokes an opaque M2M token by id (`POST /m2m_tokens/{id}/revoke`), with the same
+    /// parameter-struct convention as [`create_m2m_token`](Self::create_m2m_token) and
+    /// [`list_m2m_tokens`](Self::list_m2m_tokens).
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clerk_m2m::{CreateM2MTokenParams, MachineAuth, RevokeM2MTokenParams};
+    /// let emu = clerk_m2m::emulator::Emulator::start().await?;
+    /// let m = emu.create_machine("worker", &[]);
+    /// let auth = MachineAuth::builder()
+    ///     .api_url(emu.api_url())
+    ///     .machine_secret_key(m.secret_key)
+    ///     .build()?;
+    /// let token = auth.create_m2m_token(CreateM2MTokenParams::opaque()).await?;
+    /// let revoked = auth
+    ///     .revoke_m2m_token(&token.id, RevokeM2MTokenParams::new().reason("rotated"))
+    ///     .await?;
+    /// assert!(revoked.revoked);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::Api`] with the Backend API's error (404 for an unknown id, ...).
     pub async fn revoke_m2m_token(
         &self,
         id: &str,
-        reason: Option<&str>,
+        params: RevokeM2MTokenParams,
     ) -> Result<M2MToken, Error> {
         let span = tracing::info_span!("clerk_m2m.revoke_m2m_token");
-        async { Ok(self.inner.api.m2m_tokens().revoke(id, reason, None).await?) }
+        async { Ok(self.inner.api.m2m_tokens().revoke(id, params).await?) }
             .instrument(span)
             .await
     }
@@ -155,7 +209,7 @@ impl MachineAuth {
     /// reference would send a JWT-shaped non-M2M token to the Backend API.
     ///
     /// # Errors
-    /// The reference's codes and messages (§6, §8.1), e.g. `token-invalid` "Invalid M2M JWT
+    /// The codes and messages of Clerk's JavaScript SDK, e.g. `token-invalid` "Invalid M2M JWT
     /// category.", `token-verification-failed` "JWT is expired. …", `token-invalid` "Machine
     /// token not found".
     pub async fn verify_m2m_token(&self, token: &str) -> Result<M2MToken, Error> {
@@ -192,7 +246,7 @@ impl MachineAuth {
         .await
     }
 
-    /// Verifies any machine token, routed as the reference's `verifyMachineAuthToken` (§8.1):
+    /// Verifies any machine token, routed as the reference's `verifyMachineAuthToken` (`@clerk/backend`, `tokens/verify.ts`):
     ///
     /// | token | route | error type |
     /// | --- | --- | --- |
@@ -257,34 +311,16 @@ impl MachineAuth {
                         token_type: TokenType::OAuthToken,
                         source,
                     }),
-                _ => {
-                    let typ = jwt.header().typ.as_deref().unwrap_or("missing");
-                    Err(Error::InvalidJwtType {
-                        typ: typ.chars().take(64).collect(),
-                    })
-                }
+                _ => Err(Error::invalid_jwt_type(jwt)),
             };
         }
-        let api = &self.inner.api;
+        let guard = &self.inner.opaque;
         match machine_token_type_by_prefix(token) {
             Some(TokenType::M2MToken) => {
                 self.verify_opaque_m2m(token).await.map(VerifiedToken::M2M)
             }
-            Some(TokenType::OAuthToken) => {
-                let span = tracing::info_span!("clerk_m2m.bapi.verify_oauth_token");
-                api.verify_oauth_token(token)
-                    .instrument(span)
-                    .await
-                    .map(VerifiedToken::OAuth)
-                    .map_err(|e| Error::from_backend_verify(TokenType::OAuthToken, e))
-            }
-            Some(TokenType::ApiKey) => {
-                let span = tracing::info_span!("clerk_m2m.bapi.verify_api_key");
-                api.verify_api_key(token)
-                    .instrument(span)
-                    .await
-                    .map(VerifiedToken::ApiKey)
-                    .map_err(|e| Error::from_backend_verify(TokenType::ApiKey, e))
+            Some(tt @ (TokenType::OAuthToken | TokenType::ApiKey)) => {
+                guard.verify_sibling(tt, token).await
             }
             _ => Err(Error::UnknownTokenType),
         }
@@ -293,7 +329,8 @@ impl MachineAuth {
     pub(crate) async fn verify_m2m_jwt(&self, jwt: &Jwt) -> Result<M2MToken, Error> {
         let span = tracing::debug_span!(
             "clerk_m2m.verify_m2m_jwt",
-            kid = jwt.header().kid.as_deref().map(short)
+            kid = jwt.header().kid.as_deref().map(short),
+            verified_token_cache = tracing::field::Empty
         );
         self.inner
             .m2m
@@ -307,18 +344,7 @@ impl MachineAuth {
     }
 
     async fn verify_opaque_m2m(&self, token: &str) -> Result<M2MToken, Error> {
-        let span = tracing::info_span!(
-            "clerk_m2m.bapi.verify_m2m_token",
-            status = tracing::field::Empty
-        );
-        let t = self
-            .inner
-            .api
-            .m2m_tokens()
-            .verify(token, None)
-            .instrument(span)
-            .await
-            .map_err(|e| Error::from_backend_verify(TokenType::M2MToken, e))?;
+        let t = self.inner.opaque.verify_m2m(token).await?;
         if t.revoked {
             return Err(Error::Inactive { state: "revoked" });
         }
@@ -362,7 +388,8 @@ impl<'t> Presented<'t> {
     pub(crate) fn new(token: &'t str) -> Self {
         Self {
             token,
-            decoded: is_jwt_format(token).then(|| Jwt::decode(token)),
+            decoded: is_jwt_format(token)
+                .then(|| clerk_token_types::dangerous::insecure_decode(token)),
         }
     }
 
@@ -372,7 +399,7 @@ impl<'t> Presented<'t> {
     }
 
     /// The decode when the token is JWT-shaped; a failure is `token-invalid`, typed
-    /// `m2m_token` (reference §8.1).
+    /// `m2m_token` (as `verifyMachineAuthToken` types it).
     pub(crate) fn decoded_jwt(&self) -> Option<Result<&Jwt, Error>> {
         self.decoded.as_ref().map(|d| {
             d.as_ref().map_err(|source| Error::Decode {

@@ -1,16 +1,20 @@
-//! [`MachineAuth::authenticate_request`]: the reference's request-level decision table (§10.3)
+//! [`MachineAuth::authenticate_request`]: the reference's request-level decision table
+//! (`@clerk/backend`, `tokens/request.ts`)
 //! for bearer tokens.
 
-use clerk_token_types::{AcceptsToken, JwtCategory, TokenType, classify_jwt};
+use clerk_token_types::{AcceptsToken, ErrorCode, JwtCategory, TokenType, classify_jwt};
 use http::HeaderMap;
+use serde_json::Value;
 use tracing::Instrument;
 
 use crate::machine_auth::Presented;
-use crate::{AuthObject, AuthState, MachineAuth, SignedOutReason, bearer_token};
+use crate::{
+    AuthObject, AuthState, AuthenticateOptions, MachineAuth, SignedOutReason, bearer_token,
+};
 
 impl MachineAuth {
     /// Authenticates a request by its `Authorization` header (machine tokens are never read from
-    /// cookies), following the reference's decision table (§10.3) with this value's
+    /// cookies), following the reference's decision table (`tokens/request.ts`) with this value's
     /// `accepts_token`:
     ///
     /// - a list of types: a token (or its absence, counted as `session_token`) whose type is not
@@ -44,6 +48,41 @@ impl MachineAuth {
     /// # Ok(()) }
     /// ```
     pub async fn authenticate_request(&self, headers: &HeaderMap) -> AuthState {
+        self.authenticate_request_with(headers, &AuthenticateOptions::default())
+            .await
+    }
+
+    /// [`authenticate_request`](Self::authenticate_request) with per-call options: the token
+    /// types this call accepts (the JavaScript SDK's per-call `acceptsToken`) and the scopes or
+    /// machine a route requires. What the options leave unset comes from this value.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), clerk_m2m::Error> {
+    /// use clerk_m2m::{AuthenticateOptions, MachineAuth, SecretKey, SignedOutReason, TokenType};
+    /// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+    ///
+    /// // Built to accept M2M tokens only...
+    /// let auth = MachineAuth::builder()
+    ///     .secret_key(SecretKey::new("sk_test_example").expect("well-formed"))
+    ///     .build()?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer ak_an_api_key"));
+    /// assert_eq!(
+    ///     auth.authenticate_request(&headers).await.reason(),
+    ///     Some(SignedOutReason::TokenTypeMismatch)
+    /// );
+    /// // ...but this route takes only API keys: the token type is no longer the problem.
+    /// let only_keys = AuthenticateOptions::new().accepts_token(TokenType::ApiKey);
+    /// let state = auth.authenticate_request_with(&headers, &only_keys).await;
+    /// assert_eq!(state.token_type(), Some(TokenType::ApiKey));
+    /// assert_ne!(state.reason(), Some(SignedOutReason::TokenTypeMismatch));
+    /// # Ok(()) }
+    /// ```
+    pub async fn authenticate_request_with(
+        &self,
+        headers: &HeaderMap,
+        options: &AuthenticateOptions,
+    ) -> AuthState {
         let token = bearer_token(headers);
         let span = tracing::info_span!(
             "clerk_m2m.authenticate_request",
@@ -51,7 +90,7 @@ impl MachineAuth {
             status = tracing::field::Empty,
             reason = tracing::field::Empty
         );
-        let state = self.decide(token).instrument(span.clone()).await;
+        let state = self.decide(token, options).instrument(span.clone()).await;
         span.record("status", state.status());
         if let Some(r) = state.reason() {
             span.record("reason", r.as_str());
@@ -70,11 +109,22 @@ impl MachineAuth {
     /// # Ok(()) }
     /// ```
     pub async fn authenticate_token(&self, token: Option<&str>) -> AuthState {
-        self.decide(token).await
+        self.decide(token, &AuthenticateOptions::default()).await
     }
 
-    async fn decide(&self, token: Option<&str>) -> AuthState {
-        let accepts = &self.inner.accepts;
+    async fn decide(&self, token: Option<&str>, options: &AuthenticateOptions) -> AuthState {
+        let state = self.decide_type(token, options).await;
+        match state {
+            AuthState::SignedIn(obj) => scope_rules(obj, options),
+            signed_out => signed_out,
+        }
+    }
+
+    async fn decide_type(&self, token: Option<&str>, options: &AuthenticateOptions) -> AuthState {
+        let accepts = options
+            .accepts_token
+            .as_ref()
+            .unwrap_or(&self.inner.accepts);
         // Decoded once here; every rule below and the verifier read this decode.
         let presented = token.map(Presented::new);
 
@@ -154,6 +204,38 @@ impl MachineAuth {
             ),
         }
     }
+}
+
+/// The per-call scope rules, applied to a verified token.
+fn scope_rules(obj: AuthObject, options: &AuthenticateOptions) -> AuthState {
+    if let Some(machine) = &options.expected_machine
+        && !(obj.token_type() == TokenType::M2MToken && scoped_to_machine(&obj, machine))
+    {
+        let message = format!("The M2M token is not scoped to machine {machine:?}.");
+        return not_in_scope(obj.token_type(), message);
+    }
+    if let Some(missing) = options.required_scopes.iter().find(|s| !obj.has_scope(s)) {
+        let message = format!("The token lacks the required scope {missing:?}.");
+        return not_in_scope(obj.token_type(), message);
+    }
+    AuthState::SignedIn(obj)
+}
+
+/// The verifier's rule for `expected_machine`: the machine is one of the token's scopes, or
+/// (for a JWT that scopes by audience) in its `aud`.
+fn scoped_to_machine(obj: &AuthObject, machine: &str) -> bool {
+    let in_aud = match obj.claims().and_then(|c| c.get("aud")) {
+        Some(Value::String(a)) => a == machine,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(machine)),
+        _ => false,
+    };
+    obj.has_scope(machine) || in_aud
+}
+
+fn not_in_scope(token_type: TokenType, message: String) -> AuthState {
+    let reason = SignedOutReason::Code(ErrorCode::TokenVerificationFailed);
+    let full = format!("{message} (code={reason}, status=n/a)");
+    AuthState::signed_out(Some(token_type), reason, full)
 }
 
 /// `isMachineJwt`: an OAuth or M2M JWT.

@@ -1,5 +1,5 @@
-//! `authenticate_request`: the reference's decision table (§10.3) for bearer tokens and the
-//! Authorization header edge cases of §10.1.
+//! `authenticate_request`: the reference's decision table (`tokens/request.ts`) for bearer tokens and the
+//! Authorization header edge cases of its header reading.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -30,7 +30,7 @@ fn raw(value: &'static str) -> HeaderMap {
 fn signed_out(s: &AuthState) -> (Option<TokenType>, SignedOutReason, String) {
     match s {
         AuthState::SignedOut(o) => (o.token_type, o.reason, o.message.clone()),
-        AuthState::SignedIn(a) => panic!("expected signed out, got {a:?}"),
+        other => panic!("expected signed out, got {other:?}"),
     }
 }
 

@@ -1,26 +1,24 @@
-//! One JWKS cache per (API URL, secret key): shared by clones and by values built alike, across
-//! tasks; never shared with another secret key or another instance.
+//! A JWKS cache belongs to the `MachineAuth` value that built it: shared by its clones across
+//! tasks, shared with another value only when asked (`key_resolver`), never with another secret
+//! key or instance; each value's fetches follow its own Backend API settings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
 
-use clerk_bapi_emulator::{Endpoint, MintSpec};
+use std::time::{Duration, Instant};
+
+use clerk_bapi_emulator::{Endpoint, Fault, MintSpec};
 use clerk_m2m::{ErrorCode, MachineAuth, Reason, RetryPolicy, SecretKey, TokenType};
 use common::World;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clones_and_values_built_alike_share_one_cache_across_tasks() {
+async fn clones_share_one_cache_across_tasks() {
     let w = World::new().await;
     let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
-    let first = w.verifier();
-    let second = w.verifier(); // built separately, same API URL and secret key
+    let auth = w.verifier();
     let mut tasks = Vec::new();
-    for i in 0..32 {
-        let auth = if i % 2 == 0 {
-            first.clone()
-        } else {
-            second.clone()
-        };
+    for _ in 0..32 {
+        let auth = auth.clone();
         let jwt = jwt.clone();
         tasks.push(tokio::spawn(async move {
             for _ in 0..10 {
@@ -35,8 +33,68 @@ async fn clones_and_values_built_alike_share_one_cache_across_tasks() {
     assert_eq!(
         w.emu.counters().get(Endpoint::Jwks),
         1,
-        "320 verifications from 32 tasks and two values: one JWKS fetch"
+        "320 verifications from 32 tasks on clones of one value: one JWKS fetch"
     );
+}
+
+#[tokio::test]
+async fn values_built_separately_have_their_own_cache_unless_they_share_it() {
+    let w = World::new().await;
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    let first = w.verifier();
+    let second = w.verifier(); // same API URL and secret key: no hidden sharing
+    first.verify_m2m_token(&jwt).await.unwrap();
+    second.verify_m2m_token(&jwt).await.unwrap();
+    assert_eq!(w.emu.counters().get(Endpoint::Jwks), 2);
+
+    // Sharing is explicit.
+    let third = w
+        .verifier_builder()
+        .key_resolver(first.key_resolver())
+        .build()
+        .unwrap();
+    third.verify_m2m_token(&jwt).await.unwrap();
+    assert_eq!(
+        w.emu.counters().get(Endpoint::Jwks),
+        2,
+        "third reads first's keys"
+    );
+}
+
+#[tokio::test]
+async fn two_values_for_one_instance_each_honour_their_own_timeout() {
+    let w = World::new().await;
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    // Every JWKS answer takes 600 ms.
+    w.emu
+        .faults()
+        .set(Endpoint::Jwks, Fault::latency(Duration::from_millis(600)));
+    let impatient = w
+        .verifier_builder()
+        .timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let patient = w
+        .verifier_builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+
+    // Built first and used first, the impatient value must not lend its client to the other
+    // (the old process-wide registry did: the second value fetched with the first's timeout).
+    let started = Instant::now();
+    let e = impatient.verify_m2m_token(&jwt).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.code(), ErrorCode::TokenVerificationFailed, "{e}");
+    assert!(e.to_string().contains("timed out after 150ms"), "{e}");
+
+    let v = patient.verify_m2m_token(&jwt).await.unwrap();
+    assert_eq!(v.subject, w.worker.id);
+    assert_eq!(w.emu.counters().get(Endpoint::Jwks), 2);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use clerk_bapi_emulator::MintSpec;
-use clerk_m2m::{CreateM2MTokenParams, ListM2MTokensParams, TokenFormat};
+use clerk_m2m::{CreateM2MTokenParams, ListM2MTokensParams};
 use common::World;
 use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
 use tracing_subscriber::fmt::MakeWriter;
@@ -72,10 +72,7 @@ async fn spans_cover_verification_and_backend_calls_without_secrets_or_tokens() 
         .unwrap();
     let opaque_token = opaque.token.clone().unwrap();
     let jwt = worker
-        .create_m2m_token(CreateM2MTokenParams {
-            token_format: Some(TokenFormat::Jwt),
-            ..Default::default()
-        })
+        .create_m2m_token(CreateM2MTokenParams::jwt())
         .await
         .unwrap()
         .token
@@ -105,7 +102,10 @@ async fn spans_cover_verification_and_backend_calls_without_secrets_or_tokens() 
         .await
         .unwrap();
     worker
-        .revoke_m2m_token(&opaque.id, Some("done"))
+        .revoke_m2m_token(
+            &opaque.id,
+            clerk_m2m::RevokeM2MTokenParams::new().reason("done"),
+        )
         .await
         .unwrap();
 

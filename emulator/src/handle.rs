@@ -5,17 +5,21 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::error::EmulatorError;
+use crate::extract::Field;
 use crate::faults::{Counters, Faults};
 use crate::ids;
 use crate::keys::{self, SigningKey};
+use crate::listen::{self, Limits};
 use crate::mint::{self, KeyChoice, MintSpec};
 use crate::server::{self, App, Shared};
-use crate::state::{Created, MachineView, State};
+use crate::state::{
+    AddScope, CreateMachine, CreateToken, Created, MachineView, SiblingChange, State,
+};
 use crate::tt::{MachineSecretKey, SecretKey};
 
 /// Entry point: start an emulator with [`Emulator::start`] or configure one with
@@ -70,6 +74,8 @@ pub struct EmulatorBuilder {
     addr: Option<SocketAddr>,
     secret_key: Option<String>,
     signing_key: KeyOrigin,
+    limits: Limits,
+    max_stored_tokens: Option<usize>,
 }
 
 /// Where an emulator's signing keys come from.
@@ -90,6 +96,8 @@ impl std::fmt::Debug for EmulatorBuilder {
         f.debug_struct("EmulatorBuilder")
             .field("addr", &self.addr)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("limits", &self.limits)
+            .field("max_stored_tokens", &self.max_stored_tokens)
             .field(
                 "signing_key",
                 &match self.signing_key {
@@ -150,6 +158,31 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Close new connections beyond this many open ones (default 256, at least 1), so a flood
+    /// of idle connections cannot exhaust the process's file descriptors.
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.limits.max_connections = max.max(1);
+        self
+    }
+
+    /// Close a connection that has not sent a complete request head within this time, whether
+    /// it is dripping headers or idle between keep-alive requests (default 10 s).
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// Keep at most this many opaque M2M tokens (default 100,000, at least 1). At the limit a
+    /// new token evicts the oldest revoked or expired token, else the oldest token, which then
+    /// verifies as not found.
+    #[must_use]
+    pub fn max_stored_tokens(mut self, max: usize) -> Self {
+        self.max_stored_tokens = Some(max.max(1));
+        self
+    }
+
     /// Bind and start serving on the current tokio runtime (generating a key first only with
     /// [`fresh_signing_key`](Self::fresh_signing_key)).
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
@@ -172,25 +205,30 @@ impl EmulatorBuilder {
         let local = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { addr, source })?;
+        if !local.ip().is_loopback() {
+            tracing::warn!(
+                %local,
+                "THE CLERK BACKEND API EMULATOR IS LISTENING ON A NON-LOOPBACK ADDRESS. It is a \
+                 test double, not a server for the network: its secret keys and signing keys are \
+                 test keys, anyone who can reach this address can mint tokens, and nothing is \
+                 persisted. Bind 127.0.0.1 unless you know why not."
+            );
+        }
         let api_url = format!("http://{local}");
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let mut state = State::new(secret, api_url.clone(), key);
+        if let Some(max) = self.max_stored_tokens {
+            state.set_max_tokens(max);
+        }
         let app: App = Arc::new(Shared {
-            state: Mutex::new(State::new(secret, api_url.clone(), key)),
+            state: Mutex::new(state),
             faults: Faults::default(),
             counters: Counters::default(),
             clock_offset_ms: AtomicI64::new(0),
             shutdown: shutdown_rx.clone(),
         });
         let router = server::router(app.clone());
-        let mut stop = shutdown_rx;
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "the Backend API emulator stopped with an error");
-            }
-        });
+        let task = tokio::spawn(listen::serve(listener, router, self.limits, shutdown_rx));
         tracing::debug!(%api_url, "Backend API emulator listening");
         Ok(EmulatorHandle {
             inner: Arc::new(Inner {
@@ -347,19 +385,15 @@ impl EmulatorHandle {
     }
 
     /// The current signing key's public key as SPKI PEM. The first call of a process that
-    /// needs the shared key material generates it (see [`Emulator::start`]); a failure to do so
-    /// is logged and gives an empty string (see [`EmulatorHandle::try_jwt_public_key_pem`]).
+    /// needs the shared key material generates it (see [`Emulator::start`]). Key generation
+    /// does not fail short of an internal error of the crypto library; that would be logged and
+    /// give an empty string, which no PEM parser accepts.
     pub fn jwt_public_key_pem(&self) -> String {
-        self.try_jwt_public_key_pem().unwrap_or_else(|e| {
+        let key = self.app().lock().keys.current().clone();
+        key.public_pem().map(str::to_owned).unwrap_or_else(|e| {
             tracing::error!(error = %e, "the signing key is not available");
             String::new()
         })
-    }
-
-    /// As [`EmulatorHandle::jwt_public_key_pem`], reporting a failure to generate the key.
-    pub fn try_jwt_public_key_pem(&self) -> Result<String, EmulatorError> {
-        let key = self.app().lock().keys.current().clone();
-        key.public_pem().map(str::to_owned)
     }
 
     /// The current signing key's `kid` (`ins_...`).
@@ -382,26 +416,38 @@ impl EmulatorHandle {
         })
     }
 
-    /// Create a machine scoped to `scoped_machines`. Ids the emulator does not know are skipped
-    /// and an empty or over-long name is replaced or cut to 255 characters (see
-    /// [`EmulatorHandle::try_create_machine`] for an error instead).
+    /// Create a machine scoped to `scoped_machines`, as `POST /v1/machines` would. It cannot
+    /// fail: ids the emulator does not know are skipped, at most the first 150 scopes are kept,
+    /// and an empty or over-long name is replaced by `machine` or cut to 255 characters (send
+    /// the request over HTTP to see the emulator refuse them).
     pub fn create_machine(&self, name: &str, scoped_machines: &[&str]) -> MachineInfo {
-        let known: Vec<&str> = {
-            let st = self.app().lock();
-            scoped_machines
-                .iter()
-                .copied()
-                .filter(|id| st.machine_scopes(id).is_some())
-                .collect()
-        };
         let name: String = if name.is_empty() {
             "machine".into()
         } else {
             name.chars().take(255).collect()
         };
-        self.try_create_machine(&name, &known).unwrap_or_else(|e| {
-            // Unreachable with the input cleaned above; never panic in a library.
-            tracing::error!(error = %e, "creating a machine failed");
+        let now = self.now_ms();
+        let mut st = self.app().lock();
+        let known: Vec<String> = scoped_machines
+            .iter()
+            .filter(|id| st.machine_scopes(id).is_some())
+            .take(150)
+            .map(|id| (*id).to_owned())
+            .collect();
+        let body = CreateMachine {
+            name: Field::Value(name.clone()),
+            scoped_machines: Field::Value(known),
+            ..CreateMachine::default()
+        };
+        let created = st.create_machine(body, now);
+        let info = created.ok().and_then(|v| {
+            let id = v["id"].as_str()?;
+            st.machine_view(id).and_then(MachineInfo::from_view)
+        });
+        info.unwrap_or_else(|| {
+            // Unreachable: the input is cleaned above and the generated secret has the format
+            // the key type checks (a unit test pins both). Never panic in a library.
+            tracing::error!("creating a machine failed");
             MachineInfo {
                 id: String::new(),
                 name,
@@ -409,28 +455,6 @@ impl EmulatorHandle {
                 scoped_machines: Vec::new(),
             }
         })
-    }
-
-    /// Create a machine, as `POST /v1/machines` would (name 1..=255 characters, known scopes).
-    pub fn try_create_machine(
-        &self,
-        name: &str,
-        scoped_machines: &[&str],
-    ) -> Result<MachineInfo, EmulatorError> {
-        let mut body = Map::new();
-        body.insert("name".into(), json!(name));
-        body.insert("scoped_machines".into(), json!(scoped_machines));
-        let now = self.now_ms();
-        let mut st = self.app().lock();
-        let created = st
-            .create_machine(&body, now)
-            .map_err(|e| EmulatorError::InvalidInput {
-                detail: e.long_message,
-            })?;
-        let id = created["id"].as_str().unwrap_or_default();
-        st.machine_view(id)
-            .and_then(MachineInfo::from_view)
-            .ok_or(EmulatorError::SecretKey)
     }
 
     /// One machine, with its current secret key.
@@ -455,10 +479,11 @@ impl EmulatorHandle {
     pub fn bootstrap_demo_machines(&self) -> [MachineInfo; 2] {
         let a = self.create_machine("demo-a", &[]);
         let b = self.create_machine("demo-b", &[&a.id]);
-        let mut body = Map::new();
-        body.insert("to_machine_id".into(), json!(b.id));
+        let body = AddScope {
+            to_machine_id: Field::Value(b.id.clone()),
+        };
         let now = self.now_ms();
-        let _ = self.app().lock().add_scope(&a.id, &body, now);
+        let _ = self.app().lock().add_scope(&a.id, body, now);
         let a = self.machine(&a.id).unwrap_or(a);
         [a, b]
     }
@@ -480,7 +505,7 @@ impl EmulatorHandle {
         let created = self
             .app()
             .lock()
-            .create_token(machine_id, &Map::new(), now)
+            .create_token(machine_id, CreateToken::default(), now)
             .map_err(|_| EmulatorError::UnknownMachine {
                 id: machine_id.to_owned(),
             })?;
@@ -507,18 +532,49 @@ impl EmulatorHandle {
             .add_oauth_token(subject, "client_emulator", now)
     }
 
-    /// Mint a JWT directly (see [`MintSpec`]); signing cannot fail with the emulator's keys, but
-    /// if it ever did the token would carry an empty signature (see
-    /// [`EmulatorHandle::try_mint_jwt`]).
+    /// Revoke an API key or OAuth access token made by [`create_api_key`](Self::create_api_key)
+    /// or [`create_oauth_token`](Self::create_oauth_token): its verify answer then says
+    /// `"revoked": true` with this reason. `false` when the emulator does not know the secret.
+    pub fn revoke_machine_token(&self, secret: &str, reason: Option<&str>) -> bool {
+        let now = self.now_ms();
+        self.app().lock().change_sibling(
+            secret,
+            SiblingChange::Revoke(reason.map(str::to_owned)),
+            now,
+        )
+    }
+
+    /// Expire an API key or OAuth access token now: its verify answer then says
+    /// `"expired": true` with `expiration` set to now. `false` when the emulator does not know
+    /// the secret.
+    ///
+    /// ```rust
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let emu = clerk_bapi_emulator::Emulator::start().await.unwrap();
+    /// let key = emu.create_api_key("user_2xhFjEI5X2qWRvtV13BzSj8H6Dk");
+    /// assert!(emu.expire_machine_token(&key));
+    /// assert!(emu.revoke_machine_token(&key, Some("leaked")));
+    /// assert!(!emu.revoke_machine_token("ak_unknown", None));
+    /// # }
+    /// ```
+    pub fn expire_machine_token(&self, secret: &str) -> bool {
+        let now = self.now_ms();
+        self.app()
+            .lock()
+            .change_sibling(secret, SiblingChange::Expire, now)
+    }
+
+    /// Mint a JWT directly (see [`MintSpec`]). Signing does not fail short of an internal error
+    /// of the crypto library while generating key material; that would be logged and give an
+    /// empty string, which no verifier accepts.
     pub fn mint_jwt(&self, spec: MintSpec) -> String {
-        self.try_mint_jwt(spec).unwrap_or_else(|e| {
+        self.mint(spec).unwrap_or_else(|e| {
             tracing::error!(error = %e, "minting a JWT failed");
             String::new()
         })
     }
 
-    /// Mint a JWT directly, reporting a signing failure.
-    pub fn try_mint_jwt(&self, spec: MintSpec) -> Result<String, EmulatorError> {
+    fn mint(&self, spec: MintSpec) -> Result<String, EmulatorError> {
         let now_secs = self.now_ms().div_euclid(1000);
         let subject = spec.subject.clone().unwrap_or_else(ids::machine_id);
         let (key, header, claims) = {
@@ -551,14 +607,13 @@ impl EmulatorHandle {
     /// emulator used before (generated on first use, then shared by the emulators that rotate as
     /// often); with [`EmulatorBuilder::fresh_signing_key`] it is generated now (0.1 to 1 s).
     pub fn rotate_signing_key(&self) -> String {
-        self.try_rotate_signing_key().unwrap_or_else(|e| {
+        self.rotate().unwrap_or_else(|e| {
             tracing::error!(error = %e, "rotating the signing key failed");
             self.kid()
         })
     }
 
-    /// As [`EmulatorHandle::rotate_signing_key`], reporting a failure.
-    pub fn try_rotate_signing_key(&self) -> Result<String, EmulatorError> {
+    fn rotate(&self) -> Result<String, EmulatorError> {
         if self.inner.fresh_keys {
             let key = SigningKey::generate()?;
             let kid = key.kid().to_owned();

@@ -35,10 +35,12 @@
 
 mod api_error;
 mod error;
+mod extract;
 mod faults;
 mod handle;
 mod ids;
 mod keys;
+mod listen;
 mod mint;
 mod server;
 mod state;

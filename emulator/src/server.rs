@@ -1,25 +1,25 @@
 //! The axum router: routes, authentication, fault injection and counting around each endpoint.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Json;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, delete, get, patch, post};
-use serde_json::{Map, Value};
+use axum::{Extension, Json, Router};
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::api_error::ApiError;
+use crate::extract::{Body, Id, Ids, MAX_BODY_BYTES, QueryMap};
 use crate::faults::{Counters, Endpoint, FaultKind, Faults};
-use crate::state::{Caller, Created, State as Instance, parse_body};
+use crate::state::{
+    AddScope, Caller, CreateMachine, CreateToken, Created, RevokeToken, RotateSecret,
+    State as Instance, UpdateMachine, VerifyApiKey, VerifyOAuth, VerifyToken,
+};
 use crate::{keys, mint};
 
 /// Everything the handlers share.
@@ -70,52 +70,52 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
 }
 
-/// Authenticate for an endpoint that takes either key.
-fn any_key(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let secret = bearer(headers).ok_or_else(|| ApiError::clerk_key_invalid(MISSING_KEY))?;
-    let now = app.now_ms();
-    app.lock().caller(secret, now).ok_or_else(|| {
-        if secret.starts_with("ak_") {
-            ApiError::machine_key_invalid()
-        } else {
-            ApiError::clerk_key_invalid(UNKNOWN_KEY)
-        }
-    })
+/// Which key an endpoint takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Auth {
+    /// The instance secret key only.
+    Instance,
+    /// A machine secret key only (creating M2M tokens).
+    Machine,
+    /// Either.
+    Any,
 }
 
-fn instance_key(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
-    match any_key(app, headers) {
-        Ok(Caller::Instance) => Ok(()),
-        Ok(Caller::Machine(_)) => Err(ApiError::clerk_key_invalid(INSTANCE_ONLY)),
-        Err(e) if e.code == "machine_secret_key_invalid" => {
-            Err(ApiError::clerk_key_invalid(UNKNOWN_KEY))
+impl Auth {
+    fn of(endpoint: Endpoint) -> Option<Self> {
+        Some(match endpoint {
+            Endpoint::CreateM2MToken => Self::Machine,
+            Endpoint::ListM2MTokens | Endpoint::RevokeM2MToken | Endpoint::VerifyM2MToken => {
+                Self::Any
+            }
+            Endpoint::Unknown => return None,
+            _ => Self::Instance,
+        })
+    }
+
+    /// Authenticate a request's headers, with Clerk's error for each way it can fail.
+    fn check(self, app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let Some(secret) = bearer(headers) else {
+            return Err(ApiError::clerk_key_invalid(MISSING_KEY));
+        };
+        let now = app.now_ms();
+        let caller = app.lock().caller(secret, now);
+        match (self, caller) {
+            (Self::Any, Some(c)) | (Self::Instance, Some(c @ Caller::Instance)) => Ok(c),
+            (Self::Machine, Some(c @ Caller::Machine(_))) => Ok(c),
+            (Self::Instance, Some(Caller::Machine(_))) => {
+                Err(ApiError::clerk_key_invalid(INSTANCE_ONLY))
+            }
+            (Self::Machine, _) => Err(ApiError::machine_key_invalid()),
+            (Self::Any, None) if secret.starts_with("ak_") => Err(ApiError::machine_key_invalid()),
+            (Self::Any | Self::Instance, None) => Err(ApiError::clerk_key_invalid(UNKNOWN_KEY)),
         }
-        Err(e) => Err(e),
     }
 }
 
-fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
-    let bytes =
-        body.map_err(|e| ApiError::malformed(format!("The request body could not be read: {e}")))?;
-    parse_body(&bytes)
-}
+// ---- handlers (authentication already done by `gate`, before any body is read) ----
 
-fn path_of<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
-    p.map(|Path(v)| v)
-        .map_err(|e| ApiError::malformed(format!("Invalid path: {e}")))
-}
-
-fn query_of(
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<HashMap<String, String>, ApiError> {
-    q.map(|Query(v)| v)
-        .map_err(|e| ApiError::malformed(format!("Invalid query string: {e}")))
-}
-
-// ---- handlers ----
-
-async fn jwks(State(app): State<App>, headers: HeaderMap) -> Reply {
-    instance_key(&app, &headers)?;
+async fn jwks(State(app): State<App>) -> Reply {
     let keys = app.lock().keys.keys();
     // The shared key material may not exist yet: generate it off the async workers, and
     // outside the state lock.
@@ -131,20 +131,14 @@ async fn jwks(State(app): State<App>, headers: HeaderMap) -> Reply {
 
 async fn create_token(
     State(app): State<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body<CreateToken>,
 ) -> Reply {
-    let machine = match any_key(&app, &headers) {
-        Ok(Caller::Machine(id)) => id,
-        Ok(Caller::Instance) => return Err(ApiError::machine_key_invalid()),
-        Err(e) if e.code == "clerk_key_invalid" && bearer(&headers).is_some() => {
-            return Err(ApiError::machine_key_invalid());
-        }
-        Err(e) => return Err(e),
+    let Caller::Machine(machine) = caller else {
+        return Err(ApiError::machine_key_invalid());
     };
-    let body = body_of(body)?;
     let now = app.now_ms();
-    let created = app.lock().create_token(&machine, &body, now)?;
+    let created = app.lock().create_token(&machine, body, now)?;
     let v = match created {
         Created::Done(v) => v,
         Created::SignJwt {
@@ -170,158 +164,89 @@ async fn create_token(
 
 async fn list_tokens(
     State(app): State<App>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    Extension(caller): Extension<Caller>,
+    QueryMap(q): QueryMap,
 ) -> Reply {
-    let caller = any_key(&app, &headers)?;
-    let q = query_of(q)?;
     let now = app.now_ms();
     ok(app.lock().list_tokens(&caller, &q, now)?)
 }
 
 async fn revoke_token(
     State(app): State<App>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Extension(caller): Extension<Caller>,
+    Id(id): Id,
+    Body(body): Body<RevokeToken>,
 ) -> Reply {
-    let caller = any_key(&app, &headers)?;
-    let id = path_of(id)?;
-    let body = body_of(body)?;
     let now = app.now_ms();
-    ok(app.lock().revoke_token(&caller, &id, &body, now)?)
+    ok(app.lock().revoke_token(&caller, &id, body, now)?)
 }
 
 async fn verify_token(
     State(app): State<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body<VerifyToken>,
 ) -> Reply {
-    let caller = any_key(&app, &headers)?;
-    let body = body_of(body)?;
     let now = app.now_ms();
-    ok(app.lock().verify_token(&caller, &body, now)?)
+    ok(app.lock().verify_token(&caller, body, now)?)
 }
 
-async fn list_machines(
-    State(app): State<App>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let q = query_of(q)?;
+async fn list_machines(State(app): State<App>, QueryMap(q): QueryMap) -> Reply {
     ok(app.lock().list_machines(&q)?)
 }
 
-async fn create_machine(
-    State(app): State<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let body = body_of(body)?;
+async fn create_machine(State(app): State<App>, Body(body): Body<CreateMachine>) -> Reply {
     let now = app.now_ms();
-    ok(app.lock().create_machine(&body, now)?)
+    ok(app.lock().create_machine(body, now)?)
 }
 
-async fn get_machine(
-    State(app): State<App>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let id = path_of(id)?;
+async fn get_machine(State(app): State<App>, Id(id): Id) -> Reply {
     ok(app.lock().get_machine(&id)?)
 }
 
 async fn update_machine(
     State(app): State<App>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Id(id): Id,
+    Body(body): Body<UpdateMachine>,
 ) -> Reply {
-    instance_key(&app, &headers)?;
-    let id = path_of(id)?;
-    let body = body_of(body)?;
     let now = app.now_ms();
-    ok(app.lock().update_machine(&id, &body, now)?)
+    ok(app.lock().update_machine(&id, body, now)?)
 }
 
-async fn delete_machine(
-    State(app): State<App>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let id = path_of(id)?;
+async fn delete_machine(State(app): State<App>, Id(id): Id) -> Reply {
     ok(app.lock().delete_machine(&id)?)
 }
 
-async fn machine_secret(
-    State(app): State<App>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let id = path_of(id)?;
+async fn machine_secret(State(app): State<App>, Id(id): Id) -> Reply {
     ok(app.lock().machine_secret(&id)?)
 }
 
 async fn rotate_machine_secret(
     State(app): State<App>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Id(id): Id,
+    Body(body): Body<RotateSecret>,
 ) -> Reply {
-    instance_key(&app, &headers)?;
-    let id = path_of(id)?;
-    let body = body_of(body)?;
     let now = app.now_ms();
-    ok(app.lock().rotate_machine_secret(&id, &body, now)?)
+    ok(app.lock().rotate_machine_secret(&id, body, now)?)
 }
 
-async fn add_scope(
-    State(app): State<App>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let id = path_of(id)?;
-    let body = body_of(body)?;
+async fn add_scope(State(app): State<App>, Id(id): Id, Body(body): Body<AddScope>) -> Reply {
     let now = app.now_ms();
-    ok(app.lock().add_scope(&id, &body, now)?)
+    ok(app.lock().add_scope(&id, body, now)?)
 }
 
-async fn remove_scope(
-    State(app): State<App>,
-    headers: HeaderMap,
-    ids: Result<Path<(String, String)>, PathRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let (id, other) = path_of(ids)?;
+async fn remove_scope(State(app): State<App>, Ids(id, other): Ids) -> Reply {
     let now = app.now_ms();
     ok(app.lock().remove_scope(&id, &other, now)?)
 }
 
-async fn verify_api_key(
-    State(app): State<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let body = body_of(body)?;
-    ok(app.lock().verify_api_key(&body)?)
+async fn verify_api_key(State(app): State<App>, Body(body): Body<VerifyApiKey>) -> Reply {
+    let now = app.now_ms();
+    ok(app.lock().verify_api_key(body, now)?)
 }
 
-async fn verify_oauth_token(
-    State(app): State<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Reply {
-    instance_key(&app, &headers)?;
-    let body = body_of(body)?;
-    ok(app.lock().verify_oauth_token(&body)?)
+async fn verify_oauth_token(State(app): State<App>, Body(body): Body<VerifyOAuth>) -> Reply {
+    let now = app.now_ms();
+    ok(app.lock().verify_oauth_token(body, now)?)
 }
 
 async fn not_found() -> ApiError {
@@ -341,7 +266,15 @@ async fn gate(
         tokio::time::sleep(latency).await;
     }
     let response = match decision.kind {
-        FaultKind::None => next.run(req).await,
+        FaultKind::None => match Auth::of(endpoint).map(|a| a.check(&app, req.headers())) {
+            Some(Err(e)) => e.into_response(),
+            Some(Ok(caller)) => {
+                let mut req = req;
+                req.extensions_mut().insert(caller);
+                next.run(req).await
+            }
+            None => next.run(req).await,
+        },
         FaultKind::Status(code) => ApiError::injected(
             StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         )
@@ -442,7 +375,10 @@ pub(crate) fn router(app: App) -> Router {
             );
     }
     let fallback = gated(&app, Endpoint::Unknown, any(not_found)).with_state(app.clone());
-    router.fallback_service(fallback).with_state(app)
+    router
+        .fallback_service(fallback)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
 }
 
 #[cfg(test)]

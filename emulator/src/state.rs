@@ -6,18 +6,24 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Number, Value, json};
+use subtle::ConstantTimeEq;
 
 use crate::api_error::ApiError;
+use crate::extract::{Field, RequestBody, closed, int_in, query_int};
 use crate::ids;
 use crate::keys::{KeyRing, SigningKey};
 use crate::mint;
 
 /// Clerk's default `default_token_ttl` for a machine, in seconds.
 pub(crate) const DEFAULT_TOKEN_TTL: u64 = 3600;
+/// The spec's maximum `default_token_ttl` of a machine (ten years).
 const MAX_TOKEN_TTL: u64 = 315_360_000;
 const MAX_PREVIOUS_TOKEN_TTL: u64 = 28_800;
 const MAX_SCOPED_MACHINES: usize = 150;
+/// How many opaque M2M tokens an emulator keeps by default (see `EmulatorBuilder::max_stored_tokens`).
+pub(crate) const DEFAULT_MAX_TOKENS: usize = 100_000;
 
 /// Who is calling, from the `Authorization: Bearer` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,6 +109,144 @@ pub(crate) enum Created {
     },
 }
 
+// ---- request bodies, as the spec types them ----
+//
+// Open bodies ignore unknown fields (serde's default), as the spec allows; the spec's closed
+// bodies (`additionalProperties: false`) collect them in `extra` and refuse them.
+
+macro_rules! request_body {
+    ($name:ident, required = $req:expr) => {
+        impl RequestBody for $name {
+            const REQUIRED: bool = $req;
+        }
+    };
+}
+
+/// `POST /v1/machines`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CreateMachine {
+    #[serde(default)]
+    pub(crate) name: Field<String>,
+    #[serde(default)]
+    pub(crate) scoped_machines: Field<Vec<String>>,
+    #[serde(default)]
+    pub(crate) default_token_ttl: Field<Number>,
+}
+request_body!(CreateMachine, required = false);
+
+/// `PATCH /v1/machines/{id}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UpdateMachine {
+    #[serde(default)]
+    name: Field<String>,
+    #[serde(default)]
+    default_token_ttl: Field<Number>,
+}
+request_body!(UpdateMachine, required = false);
+
+/// `POST /v1/machines/{id}/secret_key/rotate`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RotateSecret {
+    #[serde(default)]
+    previous_token_ttl: Field<Number>,
+}
+request_body!(RotateSecret, required = true);
+
+/// `POST /v1/machines/{id}/scopes`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AddScope {
+    #[serde(default)]
+    pub(crate) to_machine_id: Field<String>,
+}
+request_body!(AddScope, required = false);
+
+/// `POST /m2m_tokens` (closed).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CreateToken {
+    #[serde(default)]
+    token_format: Field<String>,
+    #[serde(default)]
+    seconds_until_expiration: Field<Number>,
+    #[serde(default)]
+    claims: Field<Value>,
+    #[serde(default)]
+    min_remaining_ttl_seconds: Field<Number>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+request_body!(CreateToken, required = true);
+
+/// `POST /m2m_tokens/{id}/revoke` (closed).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RevokeToken {
+    #[serde(default)]
+    revocation_reason: Field<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+request_body!(RevokeToken, required = true);
+
+/// `POST /m2m_tokens/verify` (closed: `token` only).
+#[derive(Debug, Deserialize)]
+pub(crate) struct VerifyToken {
+    #[serde(default)]
+    token: Field<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+request_body!(VerifyToken, required = true);
+
+/// `POST /api_keys/verify` (closed).
+#[derive(Debug, Deserialize)]
+pub(crate) struct VerifyApiKey {
+    #[serde(default)]
+    secret: Field<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+request_body!(VerifyApiKey, required = true);
+
+/// `POST /oauth_applications/access_tokens/verify` (open; `secret` is the deprecated name of
+/// `access_token`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct VerifyOAuth {
+    #[serde(default)]
+    access_token: Field<String>,
+    #[serde(default)]
+    secret: Field<String>,
+}
+request_body!(VerifyOAuth, required = true);
+
+/// A sibling machine token (API key or OAuth access token) as the library API created it.
+#[derive(Clone, Debug)]
+pub(crate) struct Sibling {
+    /// The verify answer, without `revoked`/`expired`, which are computed.
+    answer: Value,
+    revoked: bool,
+    revocation_reason: Option<String>,
+    expiration: Option<i64>,
+}
+
+impl Sibling {
+    fn new(answer: Value) -> Self {
+        Self {
+            answer,
+            revoked: false,
+            revocation_reason: None,
+            expiration: None,
+        }
+    }
+
+    fn to_json(&self, now: i64) -> Value {
+        let mut v = self.answer.clone();
+        v["revoked"] = json!(self.revoked);
+        v["revocation_reason"] = json!(self.revocation_reason);
+        v["expired"] = json!(self.expiration.is_some_and(|e| e <= now));
+        v["expiration"] = json!(self.expiration);
+        v
+    }
+}
+
 // Debug by hand: the state holds every secret.
 pub(crate) struct State {
     pub(crate) instance_id: String,
@@ -113,8 +257,10 @@ pub(crate) struct State {
     tokens: HashMap<String, Token>,
     by_secret: HashMap<String, String>,
     seq: u64,
-    api_keys: HashMap<String, Value>,
-    oauth_tokens: HashMap<String, Value>,
+    api_keys: HashMap<String, Sibling>,
+    oauth_tokens: HashMap<String, Sibling>,
+    /// The most opaque M2M tokens kept; see [`State::make_room`].
+    max_tokens: usize,
 }
 
 impl std::fmt::Debug for State {
@@ -126,48 +272,6 @@ impl std::fmt::Debug for State {
             .field("machines", &self.machines.len())
             .field("m2m_tokens", &self.tokens.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// Parse a JSON request body into an object; an empty body counts as `{}`.
-pub(crate) fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::malformed(
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(ApiError::malformed(format!(
-            "The request body is not valid JSON: {e}"
-        ))),
-    }
-}
-
-/// The spec's `additionalProperties: false`.
-pub(crate) fn reject_unknown(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
-    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(ApiError::unknown_param(k)),
-        None => Ok(()),
-    }
-}
-
-fn int_in(
-    body: &Map<String, Value>,
-    name: &str,
-    min: u64,
-    max: u64,
-) -> Result<Option<u64>, ApiError> {
-    match body.get(name) {
-        None => Ok(None),
-        Some(v) => match v.as_u64() {
-            Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::invalid_param(
-                name,
-                format!("{name} must be an integer between {min} and {max}."),
-            )),
-        },
     }
 }
 
@@ -192,6 +296,7 @@ impl State {
             seq: 0,
             api_keys: HashMap::new(),
             oauth_tokens: HashMap::new(),
+            max_tokens: DEFAULT_MAX_TOKENS,
         }
     }
 
@@ -199,19 +304,50 @@ impl State {
 
     /// Resolve a bearer secret; `None` when no key matches (a rotated machine key keeps working
     /// until its grace period ends).
+    ///
+    /// Every stored secret is compared in constant time (`subtle`), and the scan does not stop
+    /// at a match, so the answer time does not tell how much of a guess was right.
     pub(crate) fn caller(&self, secret: &str, now: i64) -> Option<Caller> {
-        if secret == self.secret_key {
-            return Some(Caller::Instance);
+        let eq = |known: &str| bool::from(known.as_bytes().ct_eq(secret.as_bytes()));
+        let mut found = None;
+        if eq(&self.secret_key) {
+            found = Some(Caller::Instance);
         }
-        self.machines
-            .iter()
-            .find(|m| {
-                m.secret == secret
-                    || m.previous_secret
-                        .as_ref()
-                        .is_some_and(|(s, until)| s == secret && now < *until)
-            })
-            .map(|m| Caller::Machine(m.id.clone()))
+        for m in &self.machines {
+            let current = eq(&m.secret);
+            let previous = m
+                .previous_secret
+                .as_ref()
+                .is_some_and(|(s, until)| eq(s) & (now < *until));
+            if (current | previous) && found.is_none() {
+                found = Some(Caller::Machine(m.id.clone()));
+            }
+        }
+        found
+    }
+
+    /// Set how many opaque M2M tokens are kept (at least 1).
+    pub(crate) fn set_max_tokens(&mut self, max: usize) {
+        self.max_tokens = max.max(1);
+    }
+
+    /// Make room for one more stored token: at the cap, evict the oldest revoked or expired
+    /// token, else the oldest token (it then verifies as unknown, as on a real instance after
+    /// its retention ends).
+    fn make_room(&mut self, now: i64) {
+        while self.tokens.len() >= self.max_tokens {
+            let oldest_dead = self
+                .tokens
+                .values()
+                .filter(|t| t.revoked || t.is_expired(now))
+                .min_by_key(|t| t.seq)
+                .or_else(|| self.tokens.values().min_by_key(|t| t.seq))
+                .map(|t| t.id.clone());
+            let Some(id) = oldest_dead else { return };
+            if let Some(t) = self.tokens.remove(&id) {
+                self.by_secret.remove(&t.secret);
+            }
+        }
     }
 
     // ---- machines ----
@@ -276,57 +412,37 @@ impl State {
 
     pub(crate) fn create_machine(
         &mut self,
-        body: &Map<String, Value>,
+        body: CreateMachine,
         now: i64,
     ) -> Result<Value, ApiError> {
-        reject_unknown(body, &["name", "scoped_machines", "default_token_ttl"])?;
-        let name = match body.get("name") {
-            None | Some(Value::Null) => return Err(ApiError::missing_param("name")),
-            Some(Value::String(s)) if (1..=255).contains(&s.chars().count()) => s.clone(),
-            Some(_) => {
-                return Err(ApiError::invalid_param(
-                    "name",
-                    "name must be a string of 1 to 255 characters.",
-                ));
-            }
-        };
-        let scoped = match body.get("scoped_machines") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => {
-                if items.len() > MAX_SCOPED_MACHINES {
-                    return Err(ApiError::invalid_param(
-                        "scoped_machines",
-                        format!("scoped_machines can hold at most {MAX_SCOPED_MACHINES} machines."),
-                    ));
-                }
-                let mut ids: Vec<String> = Vec::with_capacity(items.len());
-                for item in items {
-                    let Some(id) = item.as_str() else {
-                        return Err(ApiError::invalid_param(
-                            "scoped_machines",
-                            "scoped_machines must be machine ids.",
-                        ));
-                    };
-                    if self.machine(id).is_err() {
-                        return Err(ApiError::invalid_param(
-                            "scoped_machines",
-                            format!("No machine was found with id {id}"),
-                        ));
-                    }
-                    if !ids.iter().any(|x| x == id) {
-                        ids.push(id.to_owned());
-                    }
-                }
-                ids
-            }
-            Some(_) => {
+        let name = valid_name(body.name.not_null("name")?)?
+            .ok_or_else(|| ApiError::missing_param("name"))?;
+        let items = body
+            .scoped_machines
+            .not_null("scoped_machines")?
+            .unwrap_or_default();
+        if items.len() > MAX_SCOPED_MACHINES {
+            return Err(ApiError::invalid_param(
+                "scoped_machines",
+                format!("scoped_machines can hold at most {MAX_SCOPED_MACHINES} machines."),
+            ));
+        }
+        let mut scoped: Vec<String> = Vec::with_capacity(items.len());
+        for id in items {
+            if self.machine(&id).is_err() {
                 return Err(ApiError::invalid_param(
                     "scoped_machines",
-                    "scoped_machines must be an array of machine ids.",
+                    format!("No machine was found with id {id}"),
                 ));
             }
+            if !scoped.contains(&id) {
+                scoped.push(id);
+            }
+        }
+        let ttl = match body.default_token_ttl.not_null("default_token_ttl")? {
+            Some(n) => int_in("default_token_ttl", &n, 1, MAX_TOKEN_TTL)?,
+            None => DEFAULT_TOKEN_TTL,
         };
-        let ttl = int_in(body, "default_token_ttl", 1, MAX_TOKEN_TTL)?.unwrap_or(DEFAULT_TOKEN_TTL);
         let m = Machine {
             id: ids::machine_id(),
             name,
@@ -348,31 +464,43 @@ impl State {
     }
 
     pub(crate) fn list_machines(&self, q: &HashMap<String, String>) -> Result<Value, ApiError> {
-        let limit = query_int(q, "limit", 1, 500)?.unwrap_or(10);
-        let offset = query_int(q, "offset", 0, u64::MAX)?.unwrap_or(0);
-        let needle = q.get("query").map(|s| s.to_lowercase());
+        let limit = query_int("limit", q.get("limit").map(String::as_str), 1, 500)?.unwrap_or(10);
+        let offset =
+            query_int("offset", q.get("offset").map(String::as_str), 0, u64::MAX)?.unwrap_or(0);
+        // The spec: an exact match on the machine id, a partial (case-insensitive) one on the name.
+        let needle = q.get("query").filter(|n| !n.is_empty());
+        let needle_lower = needle.map(|n| n.to_lowercase());
         let mut found: Vec<&Machine> = self
             .machines
             .iter()
-            .filter(|m| {
-                needle.as_ref().is_none_or(|n| {
-                    m.name.to_lowercase().contains(n) || m.id.to_lowercase().contains(n)
-                })
+            .filter(|m| match (needle, &needle_lower) {
+                (Some(n), Some(lower)) => m.id == *n || m.name.to_lowercase().contains(lower),
+                _ => true,
             })
             .collect();
-        let order = q.get("order_by").map_or("-created_at", String::as_str);
+        let order = q
+            .get("order_by")
+            .map_or("-created_at", String::as_str)
+            .trim();
+        // "If you don't use + or -, then + is implied." A `+` may also arrive decoded as a
+        // space from a query string that did not percent-encode it.
+        let (descending, field) = match order.strip_prefix('-') {
+            Some(f) => (true, f),
+            None => (false, order.strip_prefix('+').unwrap_or(order)),
+        };
         // Machines are stored in creation order, so "created_at" is the stored order.
-        match order {
-            "-created_at" => found.reverse(),
+        match field {
             "created_at" => {}
             "name" => found.sort_by(|a, b| a.name.cmp(&b.name)),
-            "-name" => found.sort_by(|a, b| b.name.cmp(&a.name)),
             _ => {
                 return Err(ApiError::invalid_param(
                     "order_by",
-                    "order_by must be one of created_at, -created_at, name, -name.",
+                    "order_by must be created_at or name, optionally prefixed by + or -.",
                 ));
             }
+        }
+        if descending {
+            found.reverse();
         }
         let total = found.len();
         let data: Vec<Value> = found
@@ -387,21 +515,14 @@ impl State {
     pub(crate) fn update_machine(
         &mut self,
         id: &str,
-        body: &Map<String, Value>,
+        body: UpdateMachine,
         now: i64,
     ) -> Result<Value, ApiError> {
-        reject_unknown(body, &["name", "default_token_ttl"])?;
-        let name = match body.get("name") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if (1..=255).contains(&s.chars().count()) => Some(s.clone()),
-            Some(_) => {
-                return Err(ApiError::invalid_param(
-                    "name",
-                    "name must be a string of 1 to 255 characters.",
-                ));
-            }
+        let name = valid_name(body.name.not_null("name")?)?;
+        let ttl = match body.default_token_ttl.not_null("default_token_ttl")? {
+            Some(n) => Some(int_in("default_token_ttl", &n, 1, MAX_TOKEN_TTL)?),
+            None => None,
         };
-        let ttl = int_in(body, "default_token_ttl", 1, MAX_TOKEN_TTL)?;
         let m = self.machine_mut(id)?;
         if let Some(name) = name {
             m.name = name;
@@ -442,12 +563,14 @@ impl State {
     pub(crate) fn rotate_machine_secret(
         &mut self,
         id: &str,
-        body: &Map<String, Value>,
+        body: RotateSecret,
         now: i64,
     ) -> Result<Value, ApiError> {
-        reject_unknown(body, &["previous_token_ttl"])?;
-        let grace = int_in(body, "previous_token_ttl", 0, MAX_PREVIOUS_TOKEN_TTL)?
+        let grace = body
+            .previous_token_ttl
+            .not_null("previous_token_ttl")?
             .ok_or_else(|| ApiError::missing_param("previous_token_ttl"))?;
+        let grace = int_in("previous_token_ttl", &grace, 0, MAX_PREVIOUS_TOKEN_TTL)?;
         let m = self.machine_mut(id)?;
         let old = std::mem::replace(&mut m.secret, ids::machine_secret_key());
         let grace_ms = i64::try_from(grace).unwrap_or(0).saturating_mul(1000);
@@ -459,20 +582,13 @@ impl State {
     pub(crate) fn add_scope(
         &mut self,
         id: &str,
-        body: &Map<String, Value>,
+        body: AddScope,
         now: i64,
     ) -> Result<Value, ApiError> {
-        reject_unknown(body, &["to_machine_id"])?;
-        let to = match body.get("to_machine_id") {
-            None | Some(Value::Null) => return Err(ApiError::missing_param("to_machine_id")),
-            Some(Value::String(s)) => s.clone(),
-            Some(_) => {
-                return Err(ApiError::invalid_param(
-                    "to_machine_id",
-                    "to_machine_id must be a machine id.",
-                ));
-            }
-        };
+        let to = body
+            .to_machine_id
+            .or_null()
+            .ok_or_else(|| ApiError::missing_param("to_machine_id"))?;
         self.machine(id)?;
         self.machine(&to)?;
         if to == id {
@@ -486,6 +602,12 @@ impl State {
             return Err(ApiError::conflict(format!(
                 "Machine {id} is already scoped to {to}."
             )));
+        }
+        if m.scoped.len() >= MAX_SCOPED_MACHINES {
+            return Err(ApiError::invalid_param(
+                "to_machine_id",
+                format!("A machine can hold at most {MAX_SCOPED_MACHINES} scopes."),
+            ));
         }
         m.scoped.push(to.clone());
         m.updated_at = now;
@@ -513,22 +635,13 @@ impl State {
     pub(crate) fn create_token(
         &mut self,
         caller: &str,
-        body: &Map<String, Value>,
+        body: CreateToken,
         now: i64,
     ) -> Result<Created, ApiError> {
-        reject_unknown(
-            body,
-            &[
-                "token_format",
-                "seconds_until_expiration",
-                "claims",
-                "min_remaining_ttl_seconds",
-            ],
-        )?;
-        let jwt = match body.get("token_format") {
-            None => false,
-            Some(Value::String(s)) if s == "opaque" => false,
-            Some(Value::String(s)) if s == "jwt" => true,
+        closed(&body.extra)?;
+        let jwt = match body.token_format.not_null("token_format")?.as_deref() {
+            None | Some("opaque") => false,
+            Some("jwt") => true,
             Some(_) => {
                 return Err(ApiError::invalid_param(
                     "token_format",
@@ -537,44 +650,34 @@ impl State {
             }
         };
         let machine = self.machine(caller)?.clone();
-        // Absent: the machine's default TTL; null: never expires; else a number > 0.
-        let lifetime_ms: Option<i64> = match body.get("seconds_until_expiration") {
-            None => Some(
+        // Absent: the machine's default TTL; null: never expires; else a number > 0. The spec
+        // sets no maximum; a lifetime too long for the clock saturates at the end of time.
+        let lifetime_ms: Option<i64> = match body.seconds_until_expiration {
+            Field::Absent => Some(
                 i64::try_from(machine.default_token_ttl)
                     .unwrap_or(i64::MAX)
                     .saturating_mul(1000),
             ),
-            Some(Value::Null) => None,
-            Some(v) => match v.as_f64() {
+            Field::Null => None,
+            Field::Value(n) => match n.as_f64() {
+                // `as` saturates for floats too large for an i64.
                 #[allow(clippy::cast_possible_truncation)]
-                Some(s) if s > 0.0 && s.is_finite() && s <= MAX_TOKEN_TTL as f64 => {
-                    Some((s * 1000.0).ceil() as i64)
-                }
+                Some(s) if s > 0.0 && s.is_finite() => Some((s * 1000.0).ceil() as i64),
                 _ => {
                     return Err(ApiError::invalid_param(
                         "seconds_until_expiration",
-                        format!(
-                            "seconds_until_expiration must be a number greater than 0 and at most {MAX_TOKEN_TTL}, or null."
-                        ),
+                        "seconds_until_expiration must be a number greater than 0, or null.",
                     ));
                 }
             },
         };
-        let claims = match body.get("claims") {
-            None | Some(Value::Null) => None,
-            Some(c) => Some(c.clone()),
-        };
-        let min_remaining = match body.get("min_remaining_ttl_seconds") {
+        let claims = body.claims.or_null();
+        let min_remaining = match body
+            .min_remaining_ttl_seconds
+            .not_null("min_remaining_ttl_seconds")?
+        {
+            Some(n) => Some(int_in("min_remaining_ttl_seconds", &n, 0, u64::MAX)?),
             None => None,
-            Some(v) => match v.as_u64() {
-                Some(n) => Some(n),
-                None => {
-                    return Err(ApiError::invalid_param(
-                        "min_remaining_ttl_seconds",
-                        "min_remaining_ttl_seconds must be an integer >= 0.",
-                    ));
-                }
-            },
         };
         let min_remaining_ms =
             min_remaining.map(|n| i64::try_from(n).unwrap_or(i64::MAX).saturating_mul(1000));
@@ -608,6 +711,7 @@ impl State {
                 return Ok(Created::Done(t.to_json(now, true)));
             }
         }
+        self.make_room(now);
         self.seq += 1;
         let token = Token {
             id: ids::m2m_token_id(),
@@ -638,7 +742,6 @@ impl State {
         lifetime_ms: Option<i64>,
         now: i64,
     ) -> Result<Created, ApiError> {
-        const RESERVED: [&str; 8] = ["iss", "sub", "aud", "scopes", "jti", "iat", "nbf", "exp"];
         let custom = match &claims {
             None => Map::new(),
             Some(Value::Object(m)) => m.clone(),
@@ -649,19 +752,13 @@ impl State {
                 ));
             }
         };
-        if let Some(k) = custom.keys().find(|k| RESERVED.contains(&k.as_str())) {
-            return Err(ApiError::invalid_param(
-                "claims",
-                format!("claims cannot set the reserved claim {k}."),
-            ));
-        }
         let iat = now.div_euclid(1000);
         // Round the lifetime up to whole seconds so a JWT never outlives nothing it was asked for.
         let exp = lifetime_ms.map(|l| iat.saturating_add(l.saturating_add(999) / 1000));
         let jti = ids::m2m_token_id();
         let key = self.keys.current().clone();
         let header = mint::m2m_header(key.kid());
-        let mut payload = mint::m2m_claims(
+        let standard = mint::m2m_claims(
             &self.api_url,
             &machine.id,
             &scopes,
@@ -670,7 +767,13 @@ impl State {
             Some(iat),
             exp,
         );
-        payload.extend(custom);
+        // The spec refuses no claim names; custom claims never override the ones the
+        // instance sets (`iss`, `sub`, `aud`, `scopes`, `jti`, `iat`, `nbf`, `exp`), so a token
+        // always says truthfully who issued it, to whom, and until when.
+        let mut payload = standard;
+        for (k, v) in custom {
+            payload.entry(k).or_insert(v);
+        }
         let token = Token {
             id: jti,
             secret: String::new(),
@@ -718,8 +821,9 @@ impl State {
         self.machine(subject)?;
         let revoked = query_bool(q, "revoked")?.unwrap_or(false);
         let expired = query_bool(q, "expired")?.unwrap_or(false);
-        let limit = query_int(q, "limit", 1, 100)?.unwrap_or(10);
-        let offset = query_int(q, "offset", 0, u64::MAX)?.unwrap_or(0);
+        let limit = query_int("limit", q.get("limit").map(String::as_str), 1, 100)?.unwrap_or(10);
+        let offset =
+            query_int("offset", q.get("offset").map(String::as_str), 0, u64::MAX)?.unwrap_or(0);
         let mut found: Vec<&Token> = self
             .tokens
             .values()
@@ -742,7 +846,7 @@ impl State {
         &mut self,
         caller: &Caller,
         id: &str,
-        body: &Map<String, Value>,
+        body: RevokeToken,
         now: i64,
     ) -> Result<Value, ApiError> {
         if !ids::is_m2m_token_id(id) {
@@ -751,17 +855,8 @@ impl State {
                 format!("Invalid 'url_parameter.m2m_token_id': Failed regex check ({id})"),
             ));
         }
-        reject_unknown(body, &["revocation_reason"])?;
-        let reason = match body.get("revocation_reason") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                return Err(ApiError::invalid_param(
-                    "revocation_reason",
-                    "revocation_reason must be a string or null.",
-                ));
-            }
-        };
+        closed(&body.extra)?;
+        let reason = body.revocation_reason.or_null();
         let t = self.tokens.get_mut(id).ok_or_else(token_not_found)?;
         if let Caller::Machine(me) = caller {
             // A machine manages only its own tokens; others' look absent rather than forbidden.
@@ -780,24 +875,14 @@ impl State {
     pub(crate) fn verify_token(
         &mut self,
         caller: &Caller,
-        body: &Map<String, Value>,
+        body: VerifyToken,
         now: i64,
     ) -> Result<Value, ApiError> {
-        reject_unknown(body, &["token", "secret"])?;
-        // `secret` is the legacy field some SDKs still send; the spec's field is `token`.
-        let secret = match (body.get("token"), body.get("secret")) {
-            (Some(Value::String(s)), None) | (None, Some(Value::String(s))) => s.clone(),
-            (Some(_), Some(_)) => {
-                return Err(ApiError::invalid_param(
-                    "token",
-                    "Send either token or secret, not both.",
-                ));
-            }
-            (None, None) | (Some(Value::Null), None) => {
-                return Err(ApiError::missing_param("token"));
-            }
-            _ => return Err(ApiError::invalid_param("token", "token must be a string.")),
-        };
+        closed(&body.extra)?;
+        let secret = body
+            .token
+            .or_null()
+            .ok_or_else(|| ApiError::missing_param("token"))?;
         let id = self
             .by_secret
             .get(&secret)
@@ -825,89 +910,112 @@ impl State {
 
     pub(crate) fn add_api_key(&mut self, subject: &str, now: i64) -> String {
         let secret = ids::base62("ak_", 40);
-        let v = json!({
+        let answer = json!({
             "object": "api_key",
-            "id": ids::base62("ak_", 27),
+            "id": ids::hex("ak_", 32),
             "type": "api_key",
             "name": "emulator",
             "subject": subject,
             "scopes": [],
             "claims": null,
-            "revoked": false,
-            "revocation_reason": null,
-            "expired": false,
-            "expiration": null,
             "created_by": null,
             "description": null,
             "last_used_at": null,
             "created_at": now,
             "updated_at": now,
         });
-        self.api_keys.insert(secret.clone(), v);
+        self.api_keys.insert(secret.clone(), Sibling::new(answer));
         secret
     }
 
     pub(crate) fn add_oauth_token(&mut self, subject: &str, client_id: &str, now: i64) -> String {
         let secret = ids::base62("oat_", 40);
-        let v = json!({
+        let answer = json!({
             "object": "clerk_idp_oauth_access_token",
-            "id": ids::base62("oat_", 27),
+            "id": ids::hex("oat_", 32),
             "client_id": client_id,
-            "type": "oauth_token",
             "subject": subject,
             "scopes": [],
-            "revoked": false,
-            "revocation_reason": null,
-            "expired": false,
-            "expiration": null,
             "created_at": now,
             "updated_at": now,
         });
-        self.oauth_tokens.insert(secret.clone(), v);
+        self.oauth_tokens
+            .insert(secret.clone(), Sibling::new(answer));
         secret
     }
 
-    pub(crate) fn verify_api_key(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
-        reject_unknown(body, &["secret"])?;
+    /// Revoke or expire an API key or OAuth access token made by the library API; `false` when
+    /// the secret is unknown.
+    pub(crate) fn change_sibling(&mut self, secret: &str, change: SiblingChange, now: i64) -> bool {
+        let Some(t) = self
+            .api_keys
+            .get_mut(secret)
+            .or_else(|| self.oauth_tokens.get_mut(secret))
+        else {
+            return false;
+        };
+        match change {
+            SiblingChange::Revoke(reason) => {
+                t.revoked = true;
+                t.revocation_reason = reason;
+            }
+            SiblingChange::Expire => t.expiration = Some(now),
+        }
+        t.answer["updated_at"] = json!(now);
+        true
+    }
+
+    /// Unknown keys are 404; revoked and expired ones answer with `revoked`/`expired` set, as
+    /// the spec's answer has those fields (refusing them is the caller's decision).
+    pub(crate) fn verify_api_key(&self, body: VerifyApiKey, now: i64) -> Result<Value, ApiError> {
+        closed(&body.extra)?;
         let s = body
-            .get("secret")
-            .and_then(Value::as_str)
+            .secret
+            .or_null()
             .ok_or_else(|| ApiError::missing_param("secret"))?;
         self.api_keys
-            .get(s)
-            .cloned()
+            .get(&s)
+            .map(|t| t.to_json(now))
             .ok_or_else(|| ApiError::not_found("API key not found"))
     }
 
-    pub(crate) fn verify_oauth_token(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
-        reject_unknown(body, &["access_token", "secret"])?;
+    /// The spec's answers: the token object (with `revoked`/`expired` set for a revoked or
+    /// expired token); `{"active": false}` for a JWT access token that is not active (the spec's
+    /// description of that answer; the emulator issues no JWT access tokens, so every JWT-shaped
+    /// one is inactive); 404 for an opaque token the instance does not know.
+    pub(crate) fn verify_oauth_token(
+        &self,
+        body: VerifyOAuth,
+        now: i64,
+    ) -> Result<Value, ApiError> {
         let s = body
-            .get("access_token")
-            .or_else(|| body.get("secret"))
-            .and_then(Value::as_str)
+            .access_token
+            .or_null()
+            .or_else(|| body.secret.or_null())
             .ok_or_else(|| ApiError::missing_param("access_token"))?;
-        self.oauth_tokens
-            .get(s)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("OAuth access token not found"))
+        match self.oauth_tokens.get(&s) {
+            Some(t) => Ok(t.to_json(now)),
+            None if s.split('.').count() == 3 => Ok(json!({ "active": false })),
+            None => Err(ApiError::not_found("OAuth access token not found")),
+        }
     }
 }
 
-fn query_int(
-    q: &HashMap<String, String>,
-    name: &str,
-    min: u64,
-    max: u64,
-) -> Result<Option<u64>, ApiError> {
-    match q.get(name) {
-        None => Ok(None),
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::invalid_param(
-                name,
-                format!("{name} must be an integer between {min} and {max}."),
-            )),
-        },
+/// What the library API does to an API key or OAuth access token.
+#[derive(Debug, Clone)]
+pub(crate) enum SiblingChange {
+    Revoke(Option<String>),
+    Expire,
+}
+
+/// A machine name within the spec's 1..=255 characters.
+fn valid_name(name: Option<String>) -> Result<Option<String>, ApiError> {
+    match name {
+        Some(s) if !(1..=255).contains(&s.chars().count()) => Err(ApiError::invalid_param(
+            "name",
+            "name must be a string of 1 to 255 characters.",
+        )),
+        other => Ok(other),
     }
 }
 
@@ -937,8 +1045,8 @@ fn status_of<T>(r: &Result<T, ApiError>) -> Option<StatusCode> {
 mod tests {
     use super::*;
 
-    fn body(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    fn body<T: RequestBody>(v: Value) -> T {
+        crate::extract::parse(v.to_string().as_bytes()).unwrap()
     }
 
     fn state() -> State {
@@ -950,47 +1058,29 @@ mod tests {
     }
 
     #[test]
-    fn parse_body_rules() {
-        assert!(parse_body(b"").unwrap().is_empty());
-        assert!(parse_body(b"  ").unwrap().is_empty());
-        assert_eq!(parse_body(b"[1]").unwrap_err().code, "malformed_request");
-        assert_eq!(
-            parse_body(b"{").unwrap_err().status,
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            reject_unknown(&body(json!({"a":1,"b":2})), &["a"])
-                .unwrap_err()
-                .param
-                .as_deref(),
-            Some("b")
-        );
-    }
-
-    #[test]
     fn machine_secret_rotation_grace() {
         let mut s = state();
-        let m = s.create_machine(&body(json!({"name":"a"})), 0).unwrap();
+        let m = s.create_machine(body(json!({"name":"a"})), 0).unwrap();
         let id = m["id"].as_str().unwrap().to_owned();
         let old = m["secret_key"].as_str().unwrap().to_owned();
         let new = s
-            .rotate_machine_secret(&id, &body(json!({"previous_token_ttl": 10})), 1000)
+            .rotate_machine_secret(&id, body(json!({"previous_token_ttl": 10})), 1000)
             .unwrap();
         let new = new["secret"].as_str().unwrap().to_owned();
         assert_eq!(s.caller(&new, 1000), Some(Caller::Machine(id.clone())));
         assert_eq!(s.caller(&old, 10_999), Some(Caller::Machine(id.clone())));
         assert_eq!(s.caller(&old, 11_000), None);
-        s.rotate_machine_secret(&id, &body(json!({"previous_token_ttl": 0})), 2000)
+        s.rotate_machine_secret(&id, body(json!({"previous_token_ttl": 0})), 2000)
             .unwrap();
         assert_eq!(s.caller(&new, 2000), None);
         assert_eq!(
-            status_of(&s.rotate_machine_secret(&id, &body(json!({})), 0)),
+            status_of(&s.rotate_machine_secret(&id, body(json!({})), 0)),
             Some(StatusCode::BAD_REQUEST)
         );
         assert_eq!(
             status_of(&s.rotate_machine_secret(
                 &id,
-                &body(json!({"previous_token_ttl": 28_801})),
+                body(json!({"previous_token_ttl": 28_801})),
                 0
             )),
             Some(StatusCode::BAD_REQUEST)
@@ -1001,20 +1091,20 @@ mod tests {
     fn expiry_follows_the_clock() {
         let mut s = state();
         let m = s
-            .create_machine(&body(json!({"name":"a","default_token_ttl": 60})), 0)
+            .create_machine(body(json!({"name":"a","default_token_ttl": 60})), 0)
             .unwrap();
         let id = m["id"].as_str().unwrap().to_owned();
-        s.add_scope(&id, &body(json!({"to_machine_id": id.clone()})), 0)
+        s.add_scope(&id, body(json!({"to_machine_id": id.clone()})), 0)
             .unwrap_err();
-        let Created::Done(t) = s.create_token(&id, &Map::new(), 0).unwrap() else {
+        let Created::Done(t) = s.create_token(&id, body(json!({})), 0).unwrap() else {
             panic!()
         };
         assert_eq!(t["expiration"], 60_000);
         let secret = json!({"token": t["token"]});
-        s.verify_token(&Caller::Instance, &body(secret.clone()), 59_999)
+        s.verify_token(&Caller::Instance, body(secret.clone()), 59_999)
             .unwrap();
         let e = s
-            .verify_token(&Caller::Instance, &body(secret), 60_000)
+            .verify_token(&Caller::Instance, body(secret), 60_000)
             .unwrap_err();
         assert_eq!(e.status, StatusCode::NOT_FOUND);
         let q: HashMap<String, String> = [
@@ -1035,17 +1125,17 @@ mod tests {
     #[test]
     fn delete_machine_removes_scopes_and_tokens() {
         let mut s = state();
-        let a = s.create_machine(&body(json!({"name":"a"})), 0).unwrap()["id"]
+        let a = s.create_machine(body(json!({"name":"a"})), 0).unwrap()["id"]
             .as_str()
             .unwrap()
             .to_owned();
         let b = s
-            .create_machine(&body(json!({"name":"b","scoped_machines":[a.clone()]})), 0)
+            .create_machine(body(json!({"name":"b","scoped_machines":[a.clone()]})), 0)
             .unwrap()["id"]
             .as_str()
             .unwrap()
             .to_owned();
-        s.create_token(&a, &Map::new(), 0).unwrap();
+        s.create_token(&a, body(json!({})), 0).unwrap();
         assert_eq!(s.token_count(), 1);
         s.delete_machine(&a).unwrap();
         assert_eq!(s.token_count(), 0);

@@ -5,7 +5,7 @@ mod common;
 
 use clerk_bapi_emulator::{EmulatorHandle, MintSpec};
 use clerk_token_types::{
-    Algorithm, JWT_CATEGORY_M2M_TOKEN, JWT_CATEGORY_SESSION_TOKEN, Jwt, M2MToken,
+    Algorithm, JWT_CATEGORY_M2M_TOKEN, JWT_CATEGORY_SESSION_TOKEN, M2MToken, dangerous,
 };
 use common::{Api, sk};
 use josekit::jws::{JwsVerifier, RS256, RS384};
@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 
 /// The payload as sent, key order kept.
 fn payload(token: &str) -> Value {
-    let jwt = Jwt::decode(token).unwrap();
+    let jwt = dangerous::insecure_decode(token).unwrap();
     serde_json::from_slice(&base64_decode(jwt.raw_payload())).unwrap()
 }
 
 fn signature_ok(emu: &EmulatorHandle, token: &str) -> bool {
-    let jwt = Jwt::decode(token).unwrap();
+    let jwt = dangerous::insecure_decode(token).unwrap();
     let verifier = RS256.verifier_from_pem(emu.jwt_public_key_pem()).unwrap();
     verifier
         .verify(jwt.signing_input(), jwt.signature())
@@ -41,7 +41,7 @@ async fn created_jwt_is_shaped_like_clerks() {
         .await;
     assert_eq!(r.status, 201);
     let token = r.body["token"].as_str().unwrap();
-    let jwt = Jwt::decode(token).unwrap();
+    let jwt = dangerous::insecure_decode(token).unwrap();
     let h = jwt.header();
     assert_eq!(h.alg.as_deref(), Some("RS256"));
     assert_eq!(h.kid.as_deref(), Some(emu.kid().as_str()));
@@ -131,23 +131,43 @@ async fn jwt_creation_rules() {
     let t1 = api.post("/m2m_tokens", key, body.clone()).await.body;
     let t2 = api.post("/m2m_tokens", key, body).await.body;
     assert_ne!(t1["id"], t2["id"]);
-    // Claims must be an object and may not override registered claims.
-    for claims in [json!(["x"]), json!({"sub": "mch_other"}), json!({"exp": 1})] {
-        let r = api
-            .post(
-                "/m2m_tokens",
-                key,
-                json!({"token_format": "jwt", "claims": claims}),
-            )
-            .await;
-        assert_eq!(r.status, 400, "{claims}");
-    }
+    // Claims must be an object.
+    let r = api
+        .post(
+            "/m2m_tokens",
+            key,
+            json!({"token_format": "jwt", "claims": ["x"]}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    // The spec refuses no claim names; the instance's own claims win over custom ones.
+    let r = api
+        .post(
+            "/m2m_tokens",
+            key,
+            json!({"token_format": "jwt", "claims": {"sub": "mch_other", "exp": 1, "x": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let p = payload(r.body["token"].as_str().unwrap());
+    assert_ne!(p["sub"], "mch_other");
+    assert_ne!(p["exp"], 1);
+    assert_eq!(p["x"], 2);
+    // No maximum lifetime in the spec: ten years and more are accepted.
+    let r = api
+        .post(
+            "/m2m_tokens",
+            key,
+            json!({"token_format": "jwt", "seconds_until_expiration": 400_000_000}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
     // Rotation: new tokens are signed by the new key.
     let new_kid = emu.rotate_signing_key();
     let r = api
         .post("/m2m_tokens", key, json!({"token_format": "jwt"}))
         .await;
-    let jwt = Jwt::decode(r.body["token"].as_str().unwrap()).unwrap();
+    let jwt = dangerous::insecure_decode(r.body["token"].as_str().unwrap()).unwrap();
     assert_eq!(jwt.header().kid.as_deref(), Some(new_kid.as_str()));
     assert!(signature_ok(&emu, r.body["token"].as_str().unwrap()));
 }
@@ -169,24 +189,33 @@ async fn mint_spec_defaults_and_deviations() {
     assert!(signature_ok(&emu, &expired));
     assert!(payload(&expired)["exp"].as_i64().unwrap() < now - 3000);
 
-    let jwt = Jwt::decode(
+    let jwt = dangerous::insecure_decode(
         &emu.mint_jwt(MintSpec::for_machine(&a.id).category(JWT_CATEGORY_SESSION_TOKEN)),
     )
     .unwrap();
     assert_eq!(jwt.header().cat.as_str(), Some(JWT_CATEGORY_SESSION_TOKEN));
-    let jwt = Jwt::decode(&emu.mint_jwt(MintSpec::for_machine(&a.id).no_category())).unwrap();
+    let jwt = dangerous::insecure_decode(&emu.mint_jwt(MintSpec::for_machine(&a.id).no_category()))
+        .unwrap();
     assert!(jwt.header().cat.is_absent());
 
     let foreign = emu.mint_jwt(MintSpec::for_machine(&a.id).foreign_key());
     assert_eq!(
-        Jwt::decode(&foreign).unwrap().header().kid.as_deref(),
+        dangerous::insecure_decode(&foreign)
+            .unwrap()
+            .header()
+            .kid
+            .as_deref(),
         Some(emu.kid().as_str())
     );
     assert!(!signature_ok(&emu, &foreign));
 
     let other_kid = emu.mint_jwt(MintSpec::new().kid("ins_unknown"));
     assert_eq!(
-        Jwt::decode(&other_kid).unwrap().header().kid.as_deref(),
+        dangerous::insecure_decode(&other_kid)
+            .unwrap()
+            .header()
+            .kid
+            .as_deref(),
         Some("ins_unknown")
     );
     assert!(signature_ok(&emu, &other_kid));
@@ -206,7 +235,7 @@ async fn mint_spec_defaults_and_deviations() {
     assert!(p.get("exp").is_none());
 
     let rs384 = emu.mint_jwt(MintSpec::new().algorithm(Algorithm::RS384));
-    let jwt = Jwt::decode(&rs384).unwrap();
+    let jwt = dangerous::insecure_decode(&rs384).unwrap();
     assert_eq!(jwt.header().alg.as_deref(), Some("RS384"));
     let v = RS384.verifier_from_pem(emu.jwt_public_key_pem()).unwrap();
     assert!(v.verify(jwt.signing_input(), jwt.signature()).is_ok());

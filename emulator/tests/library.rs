@@ -58,9 +58,10 @@ async fn direct_helpers() {
     assert_eq!(a.name, "machine");
     assert_eq!(emu.machines().len(), 2);
     assert!(emu.machine("mch_nope").is_none());
-    let err = emu.try_create_machine("", &[]).unwrap_err();
-    assert!(matches!(err, EmulatorError::InvalidInput { .. }));
-    assert!(emu.try_create_machine("x", &["mch_nope"]).is_err());
+    let long = emu.create_machine(&"n".repeat(300), &[]);
+    assert_eq!(long.name.chars().count(), 255);
+    let err = emu.create_m2m_token("mch_nope").unwrap_err();
+    assert!(matches!(err, EmulatorError::UnknownMachine { .. }));
 
     let opaque = emu.create_m2m_token(&a.id).unwrap();
     let r = Api::new(&emu)
@@ -163,4 +164,46 @@ async fn shutdown_waits_for_the_server() {
             .await
             .is_err()
     );
+}
+
+/// Log lines captured by a subscriber local to the test's thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn non_loopback_binds_are_warned_about() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let local = Emulator::start().await.unwrap();
+    let text = |l: &Captured| String::from_utf8_lossy(&l.0.lock().unwrap()).into_owned();
+    assert_eq!(text(&logs), "", "a loopback emulator warns about nothing");
+    let open = Emulator::builder()
+        .addr("0.0.0.0:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let logged = text(&logs);
+    assert!(logged.contains("WARN"), "{logged}");
+    assert!(
+        logged.contains("NON-LOOPBACK") && logged.contains("test keys"),
+        "{logged}"
+    );
+    open.shutdown().await;
+    local.shutdown().await;
 }

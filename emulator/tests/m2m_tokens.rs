@@ -79,10 +79,15 @@ async fn create_works_at_both_paths_and_with_explicit_opaque() {
         .await;
     assert_eq!(r.status, 201);
     assert!(r.body["token"].as_str().unwrap().starts_with("mt_"));
-    // An empty body is an empty object.
+    // The spec marks the body required: no body is refused, `{}` is fine.
     let r = f
         .api
         .call(Method::POST, "/m2m_tokens", Some(Fixture::key(&f.a)), None)
+        .await;
+    assert_eq!((r.status, r.code()), (400, "malformed_request"));
+    let r = f
+        .api
+        .post("/m2m_tokens", Fixture::key(&f.a), json!({}))
         .await;
     assert_eq!(r.status, 201);
 }
@@ -313,12 +318,12 @@ async fn verify_checks_scopes_for_machine_keys() {
         )
         .await;
     assert_eq!(r.status, 200);
-    // The legacy field still works.
+    // The spec's body is closed and has `token` only: the legacy `secret` is unknown.
     let r = f
         .api
         .post("/m2m_tokens/verify", &sk(&f.emu), json!({"secret": secret}))
         .await;
-    assert_eq!(r.status, 200);
+    assert_eq!((r.status, r.code()), (400, "form_param_unknown"));
 }
 
 #[tokio::test]

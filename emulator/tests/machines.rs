@@ -70,6 +70,40 @@ async fn machine_crud() {
     assert_eq!(ids(&list["data"]), [b_id]);
     let list = api.get("/v1/machines?query=ALP", &key).await.body;
     assert_eq!(ids(&list["data"]), [a_id]);
+    // The spec: exact match on the id, partial on the name.
+    let list = api
+        .get(&format!("/v1/machines?query={a_id}"), &key)
+        .await
+        .body;
+    assert_eq!(ids(&list["data"]), [a_id]);
+    let partial_id = &a_id[..10];
+    let list = api
+        .get(&format!("/v1/machines?query={partial_id}"), &key)
+        .await
+        .body;
+    assert_eq!(list["total_count"], 0);
+    // `+` (percent-encoded or not) and no sign both mean ascending.
+    for order in ["%2Bcreated_at", "+created_at", "created_at"] {
+        let list = api
+            .get(&format!("/v1/machines?order_by={order}"), &key)
+            .await;
+        assert_eq!(list.status, 200, "{order}");
+        assert_eq!(ids(&list.body["data"]), [a_id, b_id], "{order}");
+    }
+    let list = api.get("/v1/machines?order_by=%2Bname", &key).await.body;
+    assert_eq!(list["data"][0]["name"], "alpha");
+    let list = api.get("/v1/machines?order_by=-name", &key).await.body;
+    assert_eq!(list["data"][0]["name"], "beta");
+    // Integral numbers are integers, whatever their spelling.
+    let list = api
+        .get(
+            "/v1/machines?limit=1.0&offset=1e0&order_by=created_at",
+            &key,
+        )
+        .await;
+    assert_eq!(list.status, 200);
+    assert_eq!(ids(&list.body["data"]), [b_id]);
+    assert_eq!(api.get("/v1/machines?limit=1.5", &key).await.status, 400);
     assert_eq!(api.get("/v1/machines?limit=501", &key).await.status, 400);
     assert_eq!(
         api.get("/v1/machines?order_by=size", &key).await.status,
@@ -93,10 +127,21 @@ async fn machine_crud() {
             Method::PATCH,
             &format!("/v1/machines/{a_id}"),
             Some(&key),
-            Some(json!({"scoped_machines": []})),
+            Some(json!({"scoped_machines": [], "color": "red"})),
         )
         .await;
-    assert_eq!(r.code(), "form_param_unknown");
+    // Unknown fields are ignored, as the spec's open body allows.
+    assert_eq!(r.status, 200);
+    let r = api
+        .call(
+            Method::PATCH,
+            &format!("/v1/machines/{a_id}"),
+            Some(&key),
+            Some(json!({"name": null})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "form_param_value_invalid"));
+    assert_eq!(r.body["errors"][0]["meta"]["param_name"], "name");
 
     // delete removes it from others' scopes
     let r = api
@@ -142,7 +187,11 @@ async fn machine_create_validation() {
         (json!({"name": ""}), "form_param_value_invalid"),
         (json!({"name": "x".repeat(256)}), "form_param_value_invalid"),
         (json!({"name": 5}), "form_param_value_invalid"),
-        (json!({"name": "a", "color": "red"}), "form_param_unknown"),
+        (
+            json!({"name": "a", "scoped_machines": null}),
+            "form_param_value_invalid",
+        ),
+        (json!({"name": null}), "form_param_value_invalid"),
         (
             json!({"name": "a", "default_token_ttl": 0}),
             "form_param_value_invalid",
@@ -164,6 +213,11 @@ async fn machine_create_validation() {
         let r = api.post("/v1/machines", &key, body.clone()).await;
         assert_eq!((r.status, r.code()), (400, code), "{body}");
     }
+    // Unknown fields are ignored (the spec's body is open).
+    let r = api
+        .post("/v1/machines", &key, json!({"name": "a", "color": "red"}))
+        .await;
+    assert_eq!(r.status, 200);
     let too_many: Vec<String> = (0..151).map(|i| format!("mch_{i}")).collect();
     assert_eq!(
         api.post(
@@ -175,7 +229,8 @@ async fn machine_create_validation() {
         .status,
         400
     );
-    assert_eq!(api.get("/v1/machines", &key).await.body["total_count"], 0);
+    // Only the one valid create made a machine.
+    assert_eq!(api.get("/v1/machines", &key).await.body["total_count"], 1);
 }
 
 #[tokio::test]
@@ -379,6 +434,16 @@ async fn api_key_and_oauth_verify_endpoints() {
         assert_eq!(r.status, 200);
         assert_eq!(r.body["subject"], "user_1");
         assert_eq!(r.body["type"], "api_key");
+        assert_eq!(
+            (&r.body["revoked"], &r.body["expired"]),
+            (&json!(false), &json!(false))
+        );
+        // The spec's `^ak_[0-9A-Fa-f]{32}$`.
+        let id = r.body["id"].as_str().unwrap();
+        assert!(
+            id.len() == 35 && id[3..].bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
         let r = api
             .post(
                 &format!("{prefix}/api_keys/verify"),
@@ -388,6 +453,22 @@ async fn api_key_and_oauth_verify_endpoints() {
             .await;
         assert_eq!((r.status, r.code()), (404, "resource_not_found"));
     }
+    // Revoked and expired keys answer with the flags set.
+    assert!(emu.revoke_machine_token(&ak, Some("leaked")));
+    let r = api
+        .post("/api_keys/verify", &key, json!({"secret": ak}))
+        .await;
+    assert_eq!((r.status, &r.body["revoked"]), (200, &json!(true)));
+    assert_eq!(r.body["revocation_reason"], "leaked");
+    assert_eq!(r.body["expired"], false);
+    assert!(emu.expire_machine_token(&ak));
+    let r = api
+        .post("/api_keys/verify", &key, json!({"secret": ak}))
+        .await;
+    assert_eq!(r.body["expired"], true);
+    assert_eq!(r.body["expiration"], r.body["updated_at"]);
+    assert!(!emu.expire_machine_token("ak_unknown"));
+
     let oat = emu.create_oauth_token("user_2");
     assert!(oat.starts_with("oat_"));
     for prefix in ["", "/v1"] {
@@ -395,14 +476,40 @@ async fn api_key_and_oauth_verify_endpoints() {
         let r = api.post(&path, &key, json!({"access_token": oat})).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.body["subject"], "user_2");
-        assert_eq!(r.body["type"], "oauth_token");
-        assert_eq!(
-            api.post(&path, &key, json!({"access_token": "oat_nope"}))
-                .await
-                .status,
-            404
+        // The spec's closed schema has no `type`.
+        assert!(r.body.get("type").is_none());
+        let id = r.body["id"].as_str().unwrap();
+        assert!(
+            id.len() == 36 && id[4..].bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
         );
+        // The deprecated `secret` still names the token.
+        let r = api.post(&path, &key, json!({"secret": oat})).await;
+        assert_eq!(r.body["subject"], "user_2");
+        // An unknown opaque token is not found; a JWT access token it did not issue is inactive.
+        let r = api
+            .post(&path, &key, json!({"access_token": "oat_nope"}))
+            .await;
+        assert_eq!(r.status, 404);
+        let r = api
+            .post(
+                &path,
+                &key,
+                json!({"access_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}),
+            )
+            .await;
+        assert_eq!((r.status, r.body.clone()), (200, json!({"active": false})));
     }
+    let path = "/oauth_applications/access_tokens/verify";
+    assert!(emu.revoke_machine_token(&oat, None));
+    let r = api.post(path, &key, json!({"access_token": oat})).await;
+    assert_eq!(
+        (&r.body["revoked"], &r.body["expired"]),
+        (&json!(true), &json!(false))
+    );
+    assert!(emu.expire_machine_token(&oat));
+    let r = api.post(path, &key, json!({"access_token": oat})).await;
+    assert_eq!(r.body["expired"], true);
     assert_eq!(
         api.post("/api_keys/verify", &key, json!({"secret": ak, "x": 1}))
             .await

@@ -1,23 +1,18 @@
-//! A tiny, bounds-checked DER reader for RSA public keys (SPKI and PKCS#1), the PEM armour around
-//! them, and the PKCS#1 encoder the josekit backend needs. Garbage in gives an error, never a
-//! panic: every read checks the remaining length first.
+//! RSA public keys as text and DER: our lenient PEM front end (SPKI or PKCS#1 armour, the bare
+//! base64 body Clerk's dashboard shows, literal `\n` escapes, missing padding) over RustCrypto's
+//! strict DER codecs (`spki`, `pkcs1`, `der`). Garbage in gives an error, never a panic.
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use der::asn1::UintRef;
+use der::{Decode as _, Encode as _};
+use pkcs1::RsaPublicKeyRef;
+use spki::SubjectPublicKeyInfoRef;
 
 use crate::KeyError;
 
 /// PEM text longer than this is refused before any decoding: an 8192-bit key is about 1.5 KB.
 pub(crate) const MAX_PEM_BYTES: usize = 16 * 1024;
-
-const TAG_INTEGER: u8 = 0x02;
-const TAG_BIT_STRING: u8 = 0x03;
-const TAG_NULL: u8 = 0x05;
-const TAG_OID: u8 = 0x06;
-const TAG_SEQUENCE: u8 = 0x30;
-
-/// 1.2.840.113549.1.1.1 (rsaEncryption), content octets only.
-const OID_RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
 
 /// Standard base64 that tolerates missing padding (the dashboard body sometimes loses it).
 const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
@@ -31,82 +26,9 @@ const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
 
 /// The RSA public numbers, big-endian, without leading zero octets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RsaPublicNumbers {
+pub(crate) struct RsaNumbers {
     pub(crate) n: Vec<u8>,
     pub(crate) e: Vec<u8>,
-}
-
-struct Reader<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn new(input: &'a [u8]) -> Self {
-        Self { rest: input }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    fn peek_tag(&self) -> Option<u8> {
-        self.rest.first().copied()
-    }
-
-    /// Reads one TLV with the expected tag and returns its content octets.
-    fn read(&mut self, tag: u8) -> Result<&'a [u8], String> {
-        let (&got, rest) = self
-            .rest
-            .split_first()
-            .ok_or_else(|| "truncated DER: expected a tag".to_owned())?;
-        if got != tag {
-            return Err(format!(
-                "unexpected DER tag 0x{got:02x} (expected 0x{tag:02x})"
-            ));
-        }
-        let (&first, mut rest) = rest
-            .split_first()
-            .ok_or_else(|| "truncated DER: expected a length".to_owned())?;
-        let len = if first < 0x80 {
-            usize::from(first)
-        } else {
-            let count = usize::from(first & 0x7F);
-            // 0x80 is BER's indefinite length; more than 4 length octets is never a key.
-            if count == 0 || count > 4 {
-                return Err("unsupported DER length encoding".to_owned());
-            }
-            let (octets, after) = rest
-                .split_at_checked(count)
-                .ok_or_else(|| "truncated DER length".to_owned())?;
-            if octets.first() == Some(&0) {
-                return Err("non-minimal DER length".to_owned());
-            }
-            let len = octets
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            if len < 0x80 {
-                return Err("non-minimal DER length".to_owned());
-            }
-            rest = after;
-            len
-        };
-        let (content, after) = rest
-            .split_at_checked(len)
-            .ok_or_else(|| "truncated DER: length runs past the end".to_owned())?;
-        self.rest = after;
-        Ok(content)
-    }
-
-    /// Reads a non-negative INTEGER and returns its magnitude without leading zeros.
-    fn read_unsigned(&mut self) -> Result<Vec<u8>, String> {
-        let content = self.read(TAG_INTEGER)?;
-        match content {
-            [] => Err("empty DER INTEGER".to_owned()),
-            [first, ..] if first & 0x80 != 0 => Err("negative DER INTEGER".to_owned()),
-            [0, second, ..] if second & 0x80 == 0 => Err("non-minimal DER INTEGER".to_owned()),
-            _ => Ok(strip_leading_zeros(content).to_vec()),
-        }
-    }
 }
 
 pub(crate) fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -114,55 +36,38 @@ pub(crate) fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-/// Parses a PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
-pub(crate) fn parse_pkcs1(der: &[u8]) -> Result<RsaPublicNumbers, String> {
-    let mut outer = Reader::new(der);
-    let seq = outer.read(TAG_SEQUENCE)?;
-    if !outer.is_empty() {
-        return Err("trailing data after RSAPublicKey".to_owned());
-    }
-    let mut inner = Reader::new(seq);
-    let n = inner.read_unsigned()?;
-    let e = inner.read_unsigned()?;
-    if !inner.is_empty() {
-        return Err("trailing data inside RSAPublicKey".to_owned());
-    }
-    Ok(RsaPublicNumbers { n, e })
+/// Parses a PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`
+/// (strict DER: minimal lengths and integers, no negative numbers, no trailing data).
+pub(crate) fn parse_pkcs1(der: &[u8]) -> Result<RsaNumbers, String> {
+    let key = RsaPublicKeyRef::from_der(der).map_err(|e| format!("bad RSAPublicKey DER: {e}"))?;
+    Ok(RsaNumbers {
+        n: strip_leading_zeros(key.modulus.as_bytes()).to_vec(),
+        e: strip_leading_zeros(key.public_exponent.as_bytes()).to_vec(),
+    })
 }
 
 /// Parses an X.509 `SubjectPublicKeyInfo` holding an rsaEncryption key.
-pub(crate) fn parse_spki(der: &[u8]) -> Result<RsaPublicNumbers, String> {
-    let mut outer = Reader::new(der);
-    let spki = outer.read(TAG_SEQUENCE)?;
-    if !outer.is_empty() {
-        return Err("trailing data after SubjectPublicKeyInfo".to_owned());
-    }
-    let mut spki = Reader::new(spki);
-    let mut alg_id = Reader::new(spki.read(TAG_SEQUENCE)?);
-    if alg_id.read(TAG_OID)? != OID_RSA_ENCRYPTION {
+pub(crate) fn parse_spki(der: &[u8]) -> Result<RsaNumbers, String> {
+    let spki = SubjectPublicKeyInfoRef::from_der(der)
+        .map_err(|e| format!("bad SubjectPublicKeyInfo DER: {e}"))?;
+    if spki.algorithm.oid != pkcs1::ALGORITHM_OID {
         return Err("the key is not an RSA key (algorithm is not rsaEncryption)".to_owned());
     }
     // RFC 3279 requires NULL parameters; some encoders omit them, which is harmless.
-    if alg_id.peek_tag() == Some(TAG_NULL) && !alg_id.read(TAG_NULL)?.is_empty() {
+    if spki.algorithm.parameters.is_some_and(|p| !p.is_null()) {
         return Err("rsaEncryption parameters must be NULL".to_owned());
     }
-    if !alg_id.is_empty() {
-        return Err("unexpected rsaEncryption parameters".to_owned());
-    }
-    let bits = spki.read(TAG_BIT_STRING)?;
-    if !spki.is_empty() {
-        return Err("trailing data inside SubjectPublicKeyInfo".to_owned());
-    }
-    match bits.split_first() {
-        Some((0, key)) => parse_pkcs1(key),
-        _ => Err("the public key BIT STRING has unused bits".to_owned()),
-    }
+    let key = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| "the public key BIT STRING has unused bits".to_owned())?;
+    parse_pkcs1(key)
 }
 
 /// Reads an RSA public key given as SPKI PEM, PKCS#1 PEM or the bare base64 body of either.
 ///
 /// Returns `LocalMissing` for blank input (the reference's "Missing local JWK.").
-pub(crate) fn parse_pem(pem: &str) -> Result<RsaPublicNumbers, KeyError> {
+pub(crate) fn parse_pem(pem: &str) -> Result<RsaNumbers, KeyError> {
     if pem.len() > MAX_PEM_BYTES {
         return Err(KeyError::invalid(format!(
             "the PEM key is longer than {MAX_PEM_BYTES} bytes"
@@ -222,54 +127,16 @@ pub(crate) fn parse_pem(pem: &str) -> Result<RsaPublicNumbers, KeyError> {
     parsed.map_err(|e| KeyError::invalid(format!("the PEM key does not parse: {e}")))
 }
 
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let octets = strip_leading_zeros(&bytes);
-        out.push(0x80 | octets.len() as u8);
-        out.extend_from_slice(octets);
-    }
-}
-
-fn push_unsigned(out: &mut Vec<u8>, magnitude: &[u8]) {
-    let magnitude = strip_leading_zeros(magnitude);
-    let pad = magnitude.first().is_none_or(|b| b & 0x80 != 0);
-    out.push(TAG_INTEGER);
-    push_len(out, magnitude.len() + usize::from(pad));
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(magnitude);
-}
-
 /// Encodes PKCS#1 `RSAPublicKey` DER from big-endian magnitudes.
-pub(crate) fn encode_pkcs1(n: &[u8], e: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
-    push_unsigned(&mut body, n);
-    push_unsigned(&mut body, e);
-    let mut out = Vec::with_capacity(body.len() + 6);
-    out.push(TAG_SEQUENCE);
-    push_len(&mut out, body.len());
-    out.extend_from_slice(&body);
-    out
-}
-
-/// Encodes an SPKI DER (tests build PEMs with it).
-#[cfg(test)]
-pub(crate) fn encode_spki(n: &[u8], e: &[u8]) -> Vec<u8> {
-    let pkcs1 = encode_pkcs1(n, e);
-    let mut body = vec![TAG_SEQUENCE, 13, TAG_OID, 9];
-    body.extend_from_slice(OID_RSA_ENCRYPTION);
-    body.extend_from_slice(&[TAG_NULL, 0, TAG_BIT_STRING]);
-    push_len(&mut body, pkcs1.len() + 1);
-    body.push(0);
-    body.extend_from_slice(&pkcs1);
-    let mut out = vec![TAG_SEQUENCE];
-    push_len(&mut out, body.len());
-    out.extend_from_slice(&body);
-    out
+pub(crate) fn encode_pkcs1(n: &[u8], e: &[u8]) -> Result<Vec<u8>, KeyError> {
+    let encode = || {
+        RsaPublicKeyRef {
+            modulus: UintRef::new(n)?,
+            public_exponent: UintRef::new(e)?,
+        }
+        .to_der()
+    };
+    encode().map_err(|e| KeyError::invalid(format!("cannot encode the key as PKCS#1: {e}")))
 }
 
 #[cfg(test)]
@@ -278,10 +145,24 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn numbers() -> RsaPublicNumbers {
+    /// Encodes an SPKI DER, to build PEMs.
+    fn encode_spki(n: &[u8], e: &[u8]) -> Vec<u8> {
+        let pkcs1 = encode_pkcs1(n, e).unwrap();
+        SubjectPublicKeyInfoRef {
+            algorithm: spki::AlgorithmIdentifierRef {
+                oid: pkcs1::ALGORITHM_OID,
+                parameters: Some(der::AnyRef::NULL),
+            },
+            subject_public_key: der::asn1::BitStringRef::from_bytes(&pkcs1).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    fn numbers() -> RsaNumbers {
         let mut n = vec![0xC5; 256];
         n[255] = 0x01;
-        RsaPublicNumbers {
+        RsaNumbers {
             n,
             e: vec![1, 0, 1],
         }
@@ -290,7 +171,7 @@ mod tests {
     #[test]
     fn pkcs1_and_spki_round_trip() {
         let k = numbers();
-        assert_eq!(parse_pkcs1(&encode_pkcs1(&k.n, &k.e)).unwrap(), k);
+        assert_eq!(parse_pkcs1(&encode_pkcs1(&k.n, &k.e).unwrap()).unwrap(), k);
         assert_eq!(parse_spki(&encode_spki(&k.n, &k.e)).unwrap(), k);
     }
 
@@ -298,7 +179,7 @@ mod tests {
     fn pem_forms_parse_to_the_same_numbers() {
         let k = numbers();
         let spki = STANDARD_LENIENT.encode(encode_spki(&k.n, &k.e));
-        let pkcs1 = STANDARD_LENIENT.encode(encode_pkcs1(&k.n, &k.e));
+        let pkcs1 = STANDARD_LENIENT.encode(encode_pkcs1(&k.n, &k.e).unwrap());
         let wrap = |label: &str, body: &str| {
             let lines: Vec<&str> = body
                 .as_bytes()

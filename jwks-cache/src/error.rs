@@ -60,12 +60,19 @@ pub enum KeyError {
         /// What is wrong, without key material.
         detail: String,
     },
-    /// The signature backend failed (this is not "wrong signature", which is `Ok(false)`).
+    /// The crypto provider failed (this is not "wrong signature", which is `Ok(false)`).
     #[error("Signature backend failure: {detail}")]
     Crypto {
-        /// The backend's message.
+        /// The provider's message.
         detail: String,
     },
+    /// No crypto provider: the crate was built without the `josekit` and `aws-lc-rs` features
+    /// and no [`CryptoProvider`](crate::CryptoProvider) was passed. Reported when a key or
+    /// resolver is built (or a remote resolver first loads keys), not at compile time.
+    #[error(
+        "No crypto provider to verify signatures: enable the `josekit` or `aws-lc-rs` feature, or pass a CryptoProvider."
+    )]
+    NoCryptoProvider,
 }
 
 impl KeyError {
@@ -101,7 +108,9 @@ impl KeyError {
             Self::SecretKeyInvalid { .. } => Reason::SecretKeyInvalid,
             Self::LocalMissing => Reason::JwkLocalMissing,
             Self::AmbiguousKid { .. } => Reason::JwkFailedToResolve,
-            Self::InvalidKey { .. } | Self::Crypto { .. } => Reason::TokenVerificationFailed,
+            Self::InvalidKey { .. } | Self::Crypto { .. } | Self::NoCryptoProvider => {
+                Reason::TokenVerificationFailed
+            }
         }
     }
 
@@ -120,7 +129,7 @@ impl KeyError {
             }
             Self::LocalMissing | Self::AmbiguousKid { .. } => Some(action::SET_CLERK_JWT_KEY),
             Self::InvalidKey { .. } => Some(action::ENSURE_CLERK_JWT),
-            Self::Crypto { .. } => None,
+            Self::Crypto { .. } | Self::NoCryptoProvider => None,
         }
     }
 
@@ -129,7 +138,7 @@ impl KeyError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::SecretKeyInvalid { .. } => ErrorCode::SecretKeyInvalid,
-            Self::Crypto { .. } => ErrorCode::UnexpectedError,
+            Self::Crypto { .. } | Self::NoCryptoProvider => ErrorCode::UnexpectedError,
             _ => ErrorCode::TokenVerificationFailed,
         }
     }
@@ -178,5 +187,10 @@ mod tests {
             KeyError::AmbiguousKid { kid: "k".into() }.reason(),
             Reason::JwkFailedToResolve
         );
+        assert_eq!(
+            KeyError::NoCryptoProvider.code(),
+            ErrorCode::UnexpectedError
+        );
+        assert!(KeyError::NoCryptoProvider.to_string().contains("aws-lc-rs"));
     }
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::der::RsaPublicNumbers;
+use crate::der::RsaNumbers;
 use crate::{Algorithm, KeyError};
 
 /// JWK members that hold private key material (RFC 7518 §6.3.2, §6.4).
@@ -144,10 +144,7 @@ fn decode_b64url(value: Option<&str>, member: &str) -> Result<Vec<u8>, KeyError>
 
 /// The alg-independent part of the JWK filter plus the token-alg check; returns the numbers.
 /// Size and exponent checks happen when the key is built.
-pub(crate) fn rsa_numbers_from_jwk(
-    jwk: &Jwk,
-    alg: Algorithm,
-) -> Result<RsaPublicNumbers, KeyError> {
+pub(crate) fn rsa_numbers_from_jwk(jwk: &Jwk, alg: Algorithm) -> Result<RsaNumbers, KeyError> {
     if jwk.kty != "RSA" {
         return Err(KeyError::invalid(format!(
             "kty '{}' does not fit {}",
@@ -180,7 +177,7 @@ pub(crate) fn rsa_numbers_from_jwk(
     }
     let n = decode_b64url(jwk.n.as_deref(), "n")?;
     let e = decode_b64url(jwk.e.as_deref(), "e")?;
-    Ok(RsaPublicNumbers { n, e })
+    Ok(RsaNumbers { n, e })
 }
 
 #[cfg(test)]

@@ -1,34 +1,27 @@
-//! `VerifyingKey`: the crypto seam. One RSA public key, bound to exactly one algorithm
-//! (RFC 8725 §3.1), with its backend verifier built once.
+//! `VerifyingKey`: one RSA public key, bound to exactly one algorithm (RFC 8725 §3.1), with its
+//! provider's verifier built once.
 
 use std::fmt;
 
 use crate::jwk::{Jwk, rsa_numbers_from_jwk};
+use crate::provider::{CryptoProvider, RsaPublicNumbers, SignatureVerifier, default_provider};
 use crate::rsa_checks::check_rsa_numbers;
-use crate::{Algorithm, KeyError, backend, der};
-
-/// Which library checks signatures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Backend {
-    /// josekit over OpenSSL (the default).
-    #[default]
-    Josekit,
-    /// aws-lc-rs (`RSA_PKCS1_2048_8192_SHA*`), with the `aws-lc-rs` cargo feature.
-    #[cfg(feature = "aws-lc-rs")]
-    AwsLcRs,
-}
+use crate::{Algorithm, KeyError, der};
 
 /// One RSA public key bound to one [`Algorithm`], ready to verify signatures.
 ///
-/// Building one parses the key and builds the backend verifier; verifying does neither, so keys
-/// are built when a key set is loaded, never per token.
+/// Building one checks the key and has the [`CryptoProvider`] build its verifier; verifying does
+/// neither, so keys are built when a key set is loaded, never per token.
+///
+/// The constructors without `_with` use [`default_provider`](crate::default_provider); with no
+/// provider feature enabled they fail with [`KeyError::NoCryptoProvider`].
 pub struct VerifyingKey {
     alg: Algorithm,
     kid: Option<String>,
     modulus_bits: usize,
     modulus_len: usize,
-    verifier: backend::Verifier,
+    provider: &'static str,
+    verifier: Box<dyn SignatureVerifier>,
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -37,7 +30,7 @@ impl fmt::Debug for VerifyingKey {
             .field("alg", &self.alg)
             .field("kid", &self.kid)
             .field("modulus_bits", &self.modulus_bits)
-            .field("backend", &self.backend())
+            .field("provider", &self.provider)
             .finish_non_exhaustive()
     }
 }
@@ -55,13 +48,17 @@ impl VerifyingKey {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn from_jwk(jwk: &Jwk, alg: Algorithm) -> Result<Self, KeyError> {
-        Self::from_jwk_with(jwk, alg, Backend::default())
+        Self::from_jwk_with(jwk, alg, &*default_provider()?)
     }
 
-    /// [`VerifyingKey::from_jwk`] with an explicit backend.
-    pub fn from_jwk_with(jwk: &Jwk, alg: Algorithm, backend: Backend) -> Result<Self, KeyError> {
+    /// [`VerifyingKey::from_jwk`] with an explicit [`CryptoProvider`].
+    pub fn from_jwk_with(
+        jwk: &Jwk,
+        alg: Algorithm,
+        provider: &dyn CryptoProvider,
+    ) -> Result<Self, KeyError> {
         let numbers = rsa_numbers_from_jwk(jwk, alg)?;
-        let mut key = Self::from_rsa_components_with(&numbers.n, &numbers.e, alg, backend)?;
+        let mut key = Self::from_rsa_components_with(&numbers.n, &numbers.e, alg, provider)?;
         key.kid.clone_from(&jwk.kid);
         Ok(key)
     }
@@ -76,13 +73,20 @@ impl VerifyingKey {
     /// assert!(matches!(VerifyingKey::from_pem("not a key"), Err(KeyError::InvalidKey { .. })));
     /// ```
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        Self::from_pem_with(pem, Backend::default())
+        // Parse first: a blank or malformed PEM says so even in a build without a provider.
+        let numbers = der::parse_pem(pem)?;
+        Self::from_rsa_components_with(
+            &numbers.n,
+            &numbers.e,
+            Algorithm::RS256,
+            &*default_provider()?,
+        )
     }
 
-    /// [`VerifyingKey::from_pem`] with an explicit backend.
-    pub fn from_pem_with(pem: &str, backend: Backend) -> Result<Self, KeyError> {
+    /// [`VerifyingKey::from_pem`] with an explicit [`CryptoProvider`].
+    pub fn from_pem_with(pem: &str, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
         let numbers = der::parse_pem(pem)?;
-        Self::from_rsa_components_with(&numbers.n, &numbers.e, Algorithm::RS256, backend)
+        Self::from_rsa_components_with(&numbers.n, &numbers.e, Algorithm::RS256, provider)
     }
 
     /// Builds a key from the big-endian RSA modulus and exponent.
@@ -94,25 +98,27 @@ impl VerifyingKey {
     /// assert!(VerifyingKey::from_rsa_components(&n, &[1, 0, 1], Algorithm::RS256).is_err());
     /// ```
     pub fn from_rsa_components(n: &[u8], e: &[u8], alg: Algorithm) -> Result<Self, KeyError> {
-        Self::from_rsa_components_with(n, e, alg, Backend::default())
+        Self::from_rsa_components_with(n, e, alg, &*default_provider()?)
     }
 
-    /// [`VerifyingKey::from_rsa_components`] with an explicit backend (benches compare them).
+    /// [`VerifyingKey::from_rsa_components`] with an explicit [`CryptoProvider`] (benches
+    /// compare them).
     pub fn from_rsa_components_with(
         n: &[u8],
         e: &[u8],
         alg: Algorithm,
-        backend: Backend,
+        provider: &dyn CryptoProvider,
     ) -> Result<Self, KeyError> {
         let modulus_bits = check_rsa_numbers(n, e)?;
         let n = der::strip_leading_zeros(n);
         let e = der::strip_leading_zeros(e);
-        let verifier = backend::Verifier::new(backend, n, e, alg)?;
+        let verifier = provider.rsa_verifier(RsaPublicNumbers::new(n, e, modulus_bits), alg)?;
         Ok(Self {
             alg,
             kid: None,
             modulus_bits,
             modulus_len: n.len(),
+            provider: provider.name(),
             verifier,
         })
     }
@@ -132,15 +138,15 @@ impl VerifyingKey {
         self.modulus_bits
     }
 
-    /// The backend that verifies signatures.
-    pub fn backend(&self) -> Backend {
-        self.verifier.backend()
+    /// The [`CryptoProvider::name`] of the provider that built this key's verifier.
+    pub fn provider_name(&self) -> &'static str {
+        self.provider
     }
 
     /// Verifies an RSASSA-PKCS1-v1_5 signature over `signing_input` (the raw `header.payload`).
     ///
     /// `Ok(true)`: valid. `Ok(false)`: a wrong signature, including one of the wrong length or
-    /// not below the modulus (WebCrypto also answers `false` there). `Err`: the backend failed.
+    /// not below the modulus (WebCrypto also answers `false` there). `Err`: the provider failed.
     ///
     /// ```rust
     /// # use clerk_jwks_cache::{Algorithm, VerifyingKey};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::{Algorithm, Backend, JwkSet, KeyError, VerifyingKey};
+use crate::{Algorithm, CryptoProvider, JwkSet, KeyError, VerifyingKey};
 
 #[derive(Debug, Clone, Default)]
 enum Slot {
@@ -46,7 +46,7 @@ pub(crate) struct KeySet {
 impl KeySet {
     /// Builds every usable (kid, alg) key of a JWKS once. Keys that fail the filter are skipped
     /// with a warning naming the kid and the reason, never key material.
-    pub(crate) fn build(set: &JwkSet, backend: Backend) -> Self {
+    pub(crate) fn build(set: &JwkSet, provider: &dyn CryptoProvider) -> Self {
         let mut out = Self::default();
         let mut positions: HashMap<String, usize> = HashMap::new();
         for jwk in &set.keys {
@@ -61,7 +61,7 @@ impl KeySet {
                 if jwk.alg.as_deref().is_some_and(|a| a != alg.as_str()) {
                     continue;
                 }
-                match VerifyingKey::from_jwk_with(jwk, alg, backend) {
+                match VerifyingKey::from_jwk_with(jwk, alg, provider) {
                     Ok(key) => {
                         built += 1;
                         let pos = *positions.entry(kid.to_owned()).or_insert_with(|| {

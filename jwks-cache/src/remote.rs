@@ -8,7 +8,9 @@ use arc_swap::ArcSwap;
 use tokio::time::Instant;
 
 use crate::key_set::{KeySet, Lookup};
-use crate::{Algorithm, Backend, JwkSet, KeyError, KeyResolver, VerifyingKey};
+use crate::{
+    Algorithm, CryptoProvider, JwkSet, KeyError, KeyResolver, VerifyingKey, default_provider,
+};
 
 /// Default time a fetched key set counts as fresh (the reference's 5 minutes).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
@@ -37,12 +39,14 @@ impl<T: JwksSource + ?Sized> JwksSource for Arc<T> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Config {
     ttl: Duration,
     cooldown: Duration,
     stale_grace: Duration,
-    backend: Backend,
+    /// `None` only in a build without provider features when none was passed: every load then
+    /// fails with [`KeyError::NoCryptoProvider`], before any fetch.
+    provider: Option<Arc<dyn CryptoProvider>>,
 }
 
 /// One immutable snapshot of the cache; replaced whole, never mutated.
@@ -126,7 +130,7 @@ impl<S: JwksSource> fmt::Debug for RemoteJwksResolver<S> {
             .field("ttl", &self.config.ttl)
             .field("unknown_kid_cooldown", &self.config.cooldown)
             .field("stale_grace", &self.config.stale_grace)
-            .field("backend", &self.config.backend)
+            .field("provider", &self.config.provider.as_ref().map(|p| p.name()))
             .field("fetched", &state.fetched_at.is_some())
             .field("generation", &state.generation)
             .finish_non_exhaustive()
@@ -160,9 +164,10 @@ impl<S: JwksSource> RemoteJwksResolverBuilder<S> {
         self
     }
 
-    /// The signature backend of the keys this resolver builds.
-    pub fn backend(mut self, backend: Backend) -> Self {
-        self.config.backend = backend;
+    /// The [`CryptoProvider`] of the keys this resolver builds. Default:
+    /// [`default_provider`](crate::default_provider).
+    pub fn crypto_provider(mut self, provider: Arc<dyn CryptoProvider>) -> Self {
+        self.config.provider = Some(provider);
         self
     }
 
@@ -199,7 +204,7 @@ impl<S: JwksSource> RemoteJwksResolver<S> {
         Self::builder(source).build()
     }
 
-    /// A builder to set the TTL, cooldown, grace and backend.
+    /// A builder to set the TTL, cooldown, grace and crypto provider.
     ///
     /// ```rust
     /// # use clerk_jwks_cache::{JwkSet, JwksSource, KeyError, RemoteJwksResolver};
@@ -221,7 +226,7 @@ impl<S: JwksSource> RemoteJwksResolver<S> {
                 ttl: DEFAULT_TTL,
                 cooldown: DEFAULT_UNKNOWN_KID_COOLDOWN,
                 stale_grace: DEFAULT_STALE_GRACE,
-                backend: Backend::default(),
+                provider: default_provider().ok(),
             },
         }
     }
@@ -246,14 +251,17 @@ impl<S: JwksSource> RemoteJwksResolver<S> {
     }
 
     async fn fetch_once(&self, current: &State) -> Arc<State> {
-        let result = self.source.fetch().await.and_then(|set| {
-            let keys = KeySet::build(&set, self.config.backend);
-            if keys.is_empty() {
-                Err(KeyError::no_signing_keys())
-            } else {
-                Ok(keys)
-            }
-        });
+        let result = match &self.config.provider {
+            None => Err(KeyError::NoCryptoProvider),
+            Some(provider) => self.source.fetch().await.and_then(|set| {
+                let keys = KeySet::build(&set, &**provider);
+                if keys.is_empty() {
+                    Err(KeyError::no_signing_keys())
+                } else {
+                    Ok(keys)
+                }
+            }),
+        };
         let now = Instant::now();
         let generation = current.generation.wrapping_add(1);
         let next = match result {
@@ -331,7 +339,7 @@ impl<S: JwksSource> KeyResolver for RemoteJwksResolver<S> {
         let Some(kid) = kid else {
             return Err(KeyError::kid_mismatch(None));
         };
-        let c = self.config;
+        let c = &self.config;
         let now = Instant::now();
         let state = self.state.load_full();
         let fresh = state.fresh_until.is_fresh(now);

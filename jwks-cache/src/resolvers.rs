@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::key_set::KeySet;
-use crate::{Algorithm, Backend, JwkSet, KeyError, VerifyingKey};
+use crate::{Algorithm, CryptoProvider, JwkSet, KeyError, VerifyingKey, default_provider};
 
 /// Answers the verifier's one question: which key verifies a token with this `kid` and `alg`?
 ///
@@ -74,13 +74,15 @@ impl PemKeyResolver {
     /// assert_eq!(PemKeyResolver::new("").unwrap_err(), KeyError::LocalMissing);
     /// ```
     pub fn new(pem: &str) -> Result<Self, KeyError> {
-        Self::with_backend(pem, Backend::default())
+        Ok(Self {
+            key: Arc::new(VerifyingKey::from_pem(pem)?),
+        })
     }
 
-    /// [`PemKeyResolver::new`] with an explicit signature backend.
-    pub fn with_backend(pem: &str, backend: Backend) -> Result<Self, KeyError> {
+    /// [`PemKeyResolver::new`] with an explicit [`CryptoProvider`].
+    pub fn with_provider(pem: &str, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
         Ok(Self {
-            key: Arc::new(VerifyingKey::from_pem_with(pem, backend)?),
+            key: Arc::new(VerifyingKey::from_pem_with(pem, provider)?),
         })
     }
 
@@ -130,12 +132,12 @@ impl StaticJwksResolver {
     /// assert!(StaticJwksResolver::new(&JwkSet::default()).is_err());
     /// ```
     pub fn new(set: &JwkSet) -> Result<Self, KeyError> {
-        Self::with_backend(set, Backend::default())
+        Self::with_provider(set, &*default_provider()?)
     }
 
-    /// [`StaticJwksResolver::new`] with an explicit signature backend.
-    pub fn with_backend(set: &JwkSet, backend: Backend) -> Result<Self, KeyError> {
-        let keys = KeySet::build(set, backend);
+    /// [`StaticJwksResolver::new`] with an explicit [`CryptoProvider`].
+    pub fn with_provider(set: &JwkSet, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
+        let keys = KeySet::build(set, provider);
         if keys.is_empty() {
             return Err(KeyError::invalid(
                 "the JWKS contains no usable RSA signing key",

@@ -1,23 +1,29 @@
 //! VerifyingKey and PemKeyResolver: key forms, sizes, algorithm binding, verification.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+// Verifying needs a provider; tests/no_provider.rs covers the build without one.
+#![cfg(any(feature = "josekit", feature = "aws-lc-rs"))]
 
 mod common;
 
 use std::sync::Arc;
 
 use clerk_jwks_cache::{
-    Algorithm, Backend, KeyError, KeyResolver, PemKeyResolver, Reason, VerifyingKey,
+    Algorithm, CryptoProvider, KeyError, KeyResolver, PemKeyResolver, Reason, VerifyingKey,
 };
 use common::{TestKey, keys};
 
 const INPUT: &[u8] = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtY2hfMSJ9";
 
-fn backends() -> Vec<Backend> {
-    vec![
-        Backend::Josekit,
+/// Every provider this build has (the default one at least, so each test runs).
+fn providers() -> Vec<Arc<dyn CryptoProvider>> {
+    let all: Vec<Arc<dyn CryptoProvider>> = vec![
+        #[cfg(feature = "josekit")]
+        Arc::new(clerk_jwks_cache::JosekitProvider::new()),
         #[cfg(feature = "aws-lc-rs")]
-        Backend::AwsLcRs,
-    ]
+        Arc::new(clerk_jwks_cache::AwsLcRsProvider::new()),
+    ];
+    assert!(!all.is_empty(), "the tests need a provider feature");
+    all
 }
 
 #[test]
@@ -31,11 +37,11 @@ fn every_pem_form_gives_the_same_working_key() {
         k.spki_pem().replace('\n', "\\n"),
         k.spki_pem().replace('\n', "\r\n"),
     ] {
-        for backend in backends() {
-            let key = VerifyingKey::from_pem_with(&pem, backend).unwrap();
+        for provider in providers() {
+            let key = VerifyingKey::from_pem_with(&pem, &*provider).unwrap();
             assert_eq!(key.algorithm(), Algorithm::RS256);
             assert_eq!(key.modulus_bits(), 2048);
-            assert_eq!(key.backend(), backend);
+            assert_eq!(key.provider_name(), provider.name());
             assert_eq!(key.kid(), None);
             assert!(key.verify(INPUT, &sig).unwrap(), "{pem}");
             assert!(!key.verify(b"other input", &sig).unwrap());
@@ -47,9 +53,10 @@ fn every_pem_form_gives_the_same_working_key() {
 fn wrong_signatures_are_false_not_errors() {
     let [k, other, _] = keys();
     let sig = k.sign(Algorithm::RS256, INPUT);
-    for backend in backends() {
-        let key = VerifyingKey::from_rsa_components_with(&k.n(), &k.e(), Algorithm::RS256, backend)
-            .unwrap();
+    for provider in providers() {
+        let key =
+            VerifyingKey::from_rsa_components_with(&k.n(), &k.e(), Algorithm::RS256, &*provider)
+                .unwrap();
         let mut flipped = sig.clone();
         flipped[17] ^= 1;
         assert!(!key.verify(INPUT, &flipped).unwrap());
@@ -85,9 +92,9 @@ fn sizes_from_2048_to_8192_bits_are_accepted() {
             .unwrap()
     );
     for bits in [2048, 3072, 4096, 8192] {
-        for backend in backends() {
+        for provider in providers() {
             let pem = common::pkcs1_pem_from(&common::synthetic_modulus(bits), &[1, 0, 1]);
-            let key = VerifyingKey::from_pem_with(&pem, backend).unwrap();
+            let key = VerifyingKey::from_pem_with(&pem, &*provider).unwrap();
             assert_eq!(key.modulus_bits(), bits);
         }
     }

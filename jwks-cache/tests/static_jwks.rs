@@ -1,5 +1,7 @@
 //! StaticJwksResolver and the JWK filter every JWKS resolver applies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+// Verifying needs a provider; tests/no_provider.rs covers the build without one.
+#![cfg(any(feature = "josekit", feature = "aws-lc-rs"))]
 
 mod common;
 

@@ -2,7 +2,11 @@
 
 use std::fmt;
 
-/// A supported JWS algorithm: RSASSA-PKCS1-v1_5 with SHA-256/384/512 (reference §1).
+/// A supported JWS algorithm: RSASSA-PKCS1-v1_5 with SHA-256/384/512, the set Clerk's JS SDK
+/// accepts ([`jwt/algorithms.ts`](https://github.com/clerk/javascript/blob/main/packages/backend/src/jwt/algorithms.ts)).
+///
+/// Deliberately exhaustive: a new algorithm needs new key handling in every verifier backend, and
+/// exhaustive matches there make the compiler list each place that must learn it.
 #[allow(clippy::upper_case_acronyms)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
@@ -15,7 +19,7 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// All supported algorithms, in the reference's order (`RS256,RS384,RS512`).
+    /// All supported algorithms, in the JS SDK's order (`RS256,RS384,RS512`).
     pub const SUPPORTED: [Self; 3] = [Self::RS256, Self::RS384, Self::RS512];
 
     /// Parses a header `alg` exactly (case-sensitive); `None` for anything else, `none` included.

@@ -1,4 +1,5 @@
-//! The private `cat` header Clerk stamps on its JWTs to tell token classes apart (reference §2.4).
+//! The private `cat` header Clerk stamps on its JWTs to tell token classes apart (the JS SDK's
+//! [`tokens/jwtCategories.ts`](https://github.com/clerk/javascript/blob/main/packages/backend/src/tokens/jwtCategories.ts)).
 
 use serde_json::Value;
 
@@ -13,6 +14,10 @@ pub const JWT_CATEGORY_IGNORE: &str = "cl_I7d4PD111III";
 
 /// The header's `cat`, keeping apart absent, JSON `null`, non-strings and unknown strings, since the
 /// verifiers treat "absent" differently from every other value.
+///
+/// Non-exhaustive: a category Clerk adds arrives as [`Other`](Self::Other) until this crate names
+/// it, and naming it must not break your `match`.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum JwtCategory {
     /// No `cat` member.

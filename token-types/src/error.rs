@@ -108,7 +108,7 @@ impl fmt::Display for Reason {
     }
 }
 
-/// The reference's `TokenVerificationErrorAction` texts.
+/// The `TokenVerificationErrorAction` texts of Clerk's JS SDK ([`errors.ts`](https://github.com/clerk/javascript/blob/main/packages/backend/src/errors.ts)).
 pub mod action {
     /// `Contact support@clerk.com`
     pub const CONTACT_SUPPORT: &str = "Contact support@clerk.com";
@@ -176,13 +176,20 @@ pub enum Error {
         detail: String,
     },
     /// A claim needed to build a typed token is missing or has the wrong JSON type.
-    /// `message` follows the reference's wording where it has one.
+    /// `message` follows the JS SDK's wording where it has one.
     #[error("{message}")]
     InvalidClaim {
         /// The claim name, e.g. `"iat"`.
         claim: &'static str,
         /// The full message.
         message: String,
+    },
+    /// A token's custom claims do not deserialize into the type asked for
+    /// ([`M2MToken::claims_as`](crate::M2MToken::claims_as)).
+    #[error("The token's custom claims do not have the expected shape: {detail}")]
+    CustomClaims {
+        /// serde's explanation (cut to 200 characters).
+        detail: String,
     },
     /// A secret key is empty or not usable in an HTTP header.
     #[error("Invalid secret key: {detail}.")]
@@ -205,8 +212,8 @@ impl Error {
     /// claim errors, `secret-key-invalid` for key errors.
     ///
     /// ```rust
-    /// use clerk_token_types::{ErrorCode, Jwt};
-    /// let err = Jwt::decode("not-a-jwt").unwrap_err();
+    /// use clerk_token_types::{dangerous, ErrorCode};
+    /// let err = dangerous::insecure_decode("not-a-jwt").unwrap_err();
     /// assert_eq!(err.code(), ErrorCode::TokenInvalid);
     /// ```
     pub fn code(&self) -> ErrorCode {
@@ -214,7 +221,9 @@ impl Error {
             Self::TooLarge { .. } | Self::NotThreeParts | Self::Undecodable { .. } => {
                 ErrorCode::TokenInvalid
             }
-            Self::InvalidClaim { .. } => ErrorCode::TokenVerificationFailed,
+            Self::InvalidClaim { .. } | Self::CustomClaims { .. } => {
+                ErrorCode::TokenVerificationFailed
+            }
             Self::InvalidSecretKey { .. } => ErrorCode::SecretKeyInvalid,
             Self::UnknownTokenType { .. } => ErrorCode::UnexpectedError,
         }
@@ -223,15 +232,17 @@ impl Error {
     /// The detailed reason.
     ///
     /// ```rust
-    /// use clerk_token_types::{Jwt, Reason};
-    /// assert_eq!(Jwt::decode("a.b").unwrap_err().reason(), Reason::TokenInvalid);
+    /// use clerk_token_types::{dangerous, Reason};
+    /// assert_eq!(dangerous::insecure_decode("a.b").unwrap_err().reason(), Reason::TokenInvalid);
     /// ```
     pub fn reason(&self) -> Reason {
         match self {
             Self::TooLarge { .. } | Self::NotThreeParts | Self::Undecodable { .. } => {
                 Reason::TokenInvalid
             }
-            Self::InvalidClaim { .. } => Reason::TokenVerificationFailed,
+            Self::InvalidClaim { .. } | Self::CustomClaims { .. } => {
+                Reason::TokenVerificationFailed
+            }
             Self::InvalidSecretKey { .. } => Reason::SecretKeyInvalid,
             Self::UnknownTokenType { .. } => Reason::UnexpectedError,
         }

@@ -4,11 +4,11 @@
 //! claims), redacting secret-key newtypes, and the shared [`ErrorCode`]/[`Reason`] vocabulary.
 //! Behaviour and message texts follow Clerk's JavaScript backend SDK, stricter where it is loose.
 //!
-//! It is not a verifier: [`Jwt::decode`] checks form, never signatures or time claims (that is
-//! `clerk-token-verify`), and the crate does no I/O and holds no keys.
+//! It is not a verifier: [`dangerous::insecure_decode`] checks form, never signatures or time
+//! claims (that is `clerk-token-verify`), and the crate does no I/O and holds no keys.
 //!
 //! ```rust
-//! use clerk_token_types::{classify, encode_segment, Jwt, JwtCategory, TokenType};
+//! use clerk_token_types::{classify, dangerous, encode_segment, JwtCategory, TokenType};
 //! let token = format!(
 //!     "{}.{}.{}",
 //!     encode_segment(br#"{"alg":"RS256","cat":"cl_B7d4PD333AAA"}"#),
@@ -16,13 +16,14 @@
 //!     encode_segment(b"signature"),
 //! );
 //! assert_eq!(classify(&token), Some(TokenType::M2MToken));
-//! assert_eq!(Jwt::decode(&token)?.header().cat, JwtCategory::M2M);
+//! assert_eq!(dangerous::insecure_decode(&token)?.header().cat, JwtCategory::M2M);
 //! # Ok::<(), clerk_token_types::Error>(())
 //! ```
 #![forbid(unsafe_code)]
 
 mod algorithm;
 mod category;
+pub mod dangerous;
 mod error;
 mod jwt;
 mod m2m_token;

@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use serde::de::{Deserializer, Error as _};
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::jwt::known_mask;
-use crate::{Audience, ClaimValue, Error, JwtClaims};
+use crate::{Audience, ClaimValue, Error, JwtClaims, NumericDate};
 
 /// An M2M token as the Backend API returns it (create, verify, revoke, list), or as built from a
 /// verified JWT's claims. Timestamps are Unix milliseconds.
@@ -67,7 +67,7 @@ impl fmt::Debug for M2MToken {
     }
 }
 
-/// The reserved claims `fromJwtPayload` leaves out of `claims` (reference §3.3).
+/// The reserved claims Clerk's `M2MToken.fromJwtPayload` leaves out of `claims`.
 const RESERVED: [&str; 6] = ["iss", "sub", "exp", "nbf", "iat", "jti"];
 const RESERVED_MASK: u16 = known_mask(&RESERVED);
 
@@ -98,32 +98,36 @@ impl M2MToken {
         }
     }
 
-    /// Builds the token from a **verified** JWT's claims, as the reference's
-    /// `M2MToken.fromJwtPayload` (§3.3):
+    /// Builds the token from a **verified** JWT's claims, as `M2MToken.fromJwtPayload` in Clerk's
+    /// JS SDK ([`packages/backend/src/api/resources/M2MToken.ts`](https://github.com/clerk/javascript/blob/main/packages/backend/src/api/resources/M2MToken.ts)):
     ///
     /// - `id` = `jti`, or `""` when absent;
     /// - `subject` = `sub`;
     /// - `scopes` = `scopes` split on single spaces if present, else `aud` (a string `aud` becomes a
-    ///   one-element list), else empty. **Empty strings are dropped** (the reference keeps them:
+    ///   one-element list), else empty. **Empty strings are dropped** (the JS SDK keeps them:
     ///   `"".split(" ")` is `[""]`); a scope is a machine id, and an empty one means nothing;
     /// - `claims` = every claim except `iss, sub, exp, nbf, iat, jti` (so `aud`, `scopes`, `azp`
     ///   stay), or `None` when nothing is left; typed claims first, then the others in wire order;
-    /// - `expiration` = `trunc(exp) * 1000`; a missing `exp` gives `None` and `expired == false`
-    ///   (the verifier requires `exp`, so this only matters for direct callers);
-    /// - `expired` = `expiration <= now_ms - clock_skew_ms`;
-    /// - `created_at` = `updated_at` = `trunc(iat) * 1000`;
+    /// - `expiration` = `exp * 1000`, fractions of a second kept as in the JS SDK
+    ///   (`exp: 1790003600.5` gives `1790003600500`), truncated to whole milliseconds and
+    ///   saturating at the `i64` range ([`NumericDate::to_millis_with_fraction`]); a missing
+    ///   `exp` gives `None` and `expired == false` (the verifier requires `exp`, so this only
+    ///   matters for direct callers);
+    /// - `expired` = `exp * 1000 <= now_ms - clock_skew_ms`, compared exactly (no overflow, no
+    ///   rounding of the fraction);
+    /// - `created_at` = `updated_at` = `iat * 1000`, mapped as `expiration`;
     /// - `revoked` false, `revocation_reason`, `last_used_at` and `token` `None`.
     ///
-    /// Where the reference throws or yields garbage this returns [`Error::InvalidClaim`]: a missing
+    /// Where the JS SDK throws or yields garbage this returns [`Error::InvalidClaim`]: a missing
     /// or non-string `sub`, a non-string `jti` or `scopes`, an `aud` that is neither a string nor
     /// an array of strings (when it is used for `scopes`), a non-number `exp`, and a missing or
     /// non-number `iat` (Clerk always sets `iat`; there is no sound creation time without it).
     ///
     /// ```rust
-    /// use clerk_token_types::{encode_segment, Jwt, M2MToken};
+    /// use clerk_token_types::{dangerous, encode_segment, M2MToken};
     /// let payload = br#"{"sub":"mch_2","iat":1666648250,"exp":1666648550,"jti":"mt_1","scopes":"mch_1 mch_3","role":"x"}"#;
     /// let token = format!("{}.{}.c2ln", encode_segment(br#"{"alg":"RS256"}"#), encode_segment(payload));
-    /// let jwt = Jwt::decode(&token)?;
+    /// let jwt = dangerous::insecure_decode(&token)?;
     /// let t = M2MToken::from_jwt_claims(jwt.claims(), 1_666_648_250_000, 5_000)?;
     /// assert_eq!(t.id, "mt_1");
     /// assert_eq!(t.scopes, ["mch_1", "mch_3"]);
@@ -172,6 +176,41 @@ impl M2MToken {
     }
 }
 
+impl M2MToken {
+    /// The custom claims as your own type, as `jsonwebtoken::decode::<Claims>` hands out typed
+    /// claims. No custom claims (`claims` is `None`) reads as an empty object, so a type whose
+    /// fields are all optional or defaulted always succeeds there. Unknown claims are ignored
+    /// unless `T` says otherwise (`#[serde(deny_unknown_fields)]`).
+    ///
+    /// ```rust
+    /// use clerk_token_types::M2MToken;
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Debug, Deserialize)]
+    /// struct MyClaims {
+    ///     role: String,
+    ///     #[serde(default)]
+    ///     permissions: Vec<String>,
+    /// }
+    ///
+    /// let mut t = M2MToken::new("mt_1", "mch_1");
+    /// t.claims = Some(serde_json::json!({"role": "service", "scopes": "mch_2"}));
+    /// let mine: MyClaims = t.claims_as()?;
+    /// assert_eq!((mine.role.as_str(), mine.permissions.len()), ("service", 0));
+    ///
+    /// t.claims = Some(serde_json::json!({"role": 7}));
+    /// let err = t.claims_as::<MyClaims>().unwrap_err();
+    /// assert!(err.to_string().contains("invalid type: integer `7`"), "{err}");
+    /// # Ok::<(), clerk_token_types::Error>(())
+    /// ```
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let empty = Value::Object(Map::new());
+        T::deserialize(self.claims.as_ref().unwrap_or(&empty)).map_err(|e| Error::CustomClaims {
+            detail: cut(e.to_string()),
+        })
+    }
+}
+
 /// What [`M2MToken::from_jwt_claims`] computes from the claims once they passed its checks.
 struct Checked {
     scopes: Vec<String>,
@@ -181,7 +220,7 @@ struct Checked {
 }
 
 impl Checked {
-    /// The reference's checks, in its order: `sub`, `jti`, `iat`, `exp`, then `scopes`/`aud`.
+    /// The JS SDK's checks, in its order: `sub`, `jti`, `iat`, `exp`, then `scopes`/`aud`.
     fn new(claims: &JwtClaims, now_ms: i64, clock_skew_ms: i64) -> Result<Self, Error> {
         match &claims.sub {
             Some(ClaimValue::Valid(_)) => {}
@@ -207,7 +246,7 @@ impl Checked {
             }
         }
         let created_at = match &claims.iat {
-            Some(ClaimValue::Valid(d)) => d.to_millis(),
+            Some(ClaimValue::Valid(d)) => d.to_millis_with_fraction(),
             other => {
                 return Err(expected(
                     "iat",
@@ -217,9 +256,9 @@ impl Checked {
                 ));
             }
         };
-        let expiration = match &claims.exp {
+        let exp = match &claims.exp {
             None => None,
-            Some(ClaimValue::Valid(d)) => Some(d.to_millis()),
+            Some(ClaimValue::Valid(d)) => Some(*d),
             other => {
                 return Err(expected(
                     "exp",
@@ -254,11 +293,15 @@ impl Checked {
             (None, None) => Vec::new(),
         };
 
-        let expired = expiration.is_some_and(|e| e <= now_ms.saturating_sub(clock_skew_ms));
+        // JS compares the unrounded double `exp * 1000` with an integer; `x <= n` for an integer
+        // `n` is `ceil(x) <= n`, and i128 holds both sides without overflow (`as` saturates at
+        // ±2^127, far beyond any i64 difference).
+        let deadline = i128::from(now_ms) - i128::from(clock_skew_ms);
+        let expired = exp.is_some_and(|d| ((d.0 * 1000.0).ceil() as i128) <= deadline);
         Ok(Self {
             scopes,
             created_at,
-            expiration,
+            expiration: exp.map(NumericDate::to_millis_with_fraction),
             expired,
         })
     }
@@ -305,7 +348,7 @@ fn invalid(claim: &'static str, message: String) -> Error {
     Error::InvalidClaim { claim, message }
 }
 
-/// `Invalid <what> <JSON>. Expected <ty>.`, the reference's shape for mistyped claims.
+/// `Invalid <what> <JSON>. Expected <ty>.`, the JS SDK's shape for mistyped claims.
 fn expected<T: Serialize>(
     claim: &'static str,
     what: &str,
@@ -318,12 +361,16 @@ fn expected<T: Serialize>(
     )
 }
 
-/// JSON text of a claim as the reference prints it (`undefined` when absent), cut to 200 chars.
+/// JSON text of a claim as the JS SDK prints it (`undefined` when absent), cut to 200 chars.
 fn json_text<T: Serialize>(v: Option<&ClaimValue<T>>) -> String {
     let Some(v) = v else {
         return "undefined".to_owned();
     };
-    let text = serde_json::to_string(v).unwrap_or_default();
+    cut(serde_json::to_string(v).unwrap_or_default())
+}
+
+/// At most 200 characters of text that comes from a token, for messages.
+fn cut(text: String) -> String {
     if text.chars().count() <= 200 {
         text
     } else {

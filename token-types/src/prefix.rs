@@ -1,7 +1,7 @@
-//! Token prefixes, the JWT-shape test and token classification (reference §2).
+//! Token prefixes, the JWT-shape test and token classification, as Clerk's JS SDK does them in
+//! [`tokens/machine.ts`](https://github.com/clerk/javascript/blob/main/packages/backend/src/tokens/machine.ts).
 
-use crate::jwt::all_url_safe;
-use crate::{DecodeOptions, Jwt, TokenType};
+use crate::{DecodeOptions, Jwt, TokenType, jwt};
 
 /// Prefix of opaque M2M tokens.
 pub const M2M_TOKEN_PREFIX: &str = "mt_";
@@ -14,7 +14,7 @@ pub const MACHINE_ID_PREFIX: &str = "mch_";
 /// The RFC 9068 `typ` values of OAuth access-token JWTs (exact, case-sensitive).
 pub const OAUTH_ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
 
-/// The reference's JWT shape test: three non-empty segments of `[A-Za-z0-9_-]` separated by dots
+/// The JS SDK's JWT shape test (`isJwtFormat`): three non-empty segments of `[A-Za-z0-9_-]` separated by dots
 /// (so `=`, `+`, `/` and whitespace make it false).
 ///
 /// ```rust
@@ -29,7 +29,8 @@ pub fn is_jwt_format(token: &str) -> bool {
     let mut segments = 0;
     for seg in token.split('.') {
         segments += 1;
-        if segments > 3 || seg.is_empty() || !all_url_safe(seg.as_bytes()) {
+        let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        if segments > 3 || seg.is_empty() || !seg.bytes().all(url_safe) {
             return false;
         }
     }
@@ -59,9 +60,9 @@ pub fn machine_token_type_by_prefix(token: &str) -> Option<TokenType> {
 /// a `typ` of `at+jwt`/`application/at+jwt` is OAuth; anything else (a session JWT) is `None`.
 ///
 /// ```rust
-/// use clerk_token_types::{classify_jwt, encode_segment, Jwt, TokenType};
+/// use clerk_token_types::{classify_jwt, dangerous, encode_segment, TokenType};
 /// let t = format!("{}.{}.c2ln", encode_segment(br#"{"typ":"at+jwt"}"#), encode_segment(br#"{"sub":"mch_1"}"#));
-/// assert_eq!(classify_jwt(&Jwt::decode(&t)?), Some(TokenType::M2MToken));
+/// assert_eq!(classify_jwt(&dangerous::insecure_decode(&t)?), Some(TokenType::M2MToken));
 /// # Ok::<(), clerk_token_types::Error>(())
 /// ```
 pub fn classify_jwt(jwt: &Jwt) -> Option<TokenType> {
@@ -76,13 +77,13 @@ pub fn classify_jwt(jwt: &Jwt) -> Option<TokenType> {
     None
 }
 
-/// The machine token type, in the reference's order (`getMachineTokenType`, §2.2):
+/// The machine token type, in the JS SDK's order (`getMachineTokenType`):
 /// `mt_` or an M2M JWT, then `oat_` or an OAuth JWT, then `ak_`; `None` for anything else
-/// (where the reference throws "Unknown machine token type"), session JWTs included.
+/// (where the JS SDK throws "Unknown machine token type"), session JWTs included.
 ///
 /// JWT-shaped tokens are decoded with the default [`DecodeOptions`]; one that fails to decode is
-/// not a machine JWT. Decoding is stricter than the reference's (see [`Jwt::decode`]), so a
-/// malformed JWT the reference would still classify gives `None` here.
+/// not a machine JWT. Decoding is stricter than the JS SDK's (see [`dangerous`](crate::dangerous)),
+/// so a malformed JWT the JS SDK would still classify gives `None` here.
 ///
 /// ```rust
 /// use clerk_token_types::{classify, TokenType};
@@ -97,7 +98,7 @@ pub fn classify(token: &str) -> Option<TokenType> {
         return Some(TokenType::M2MToken);
     }
     let jwt = if is_jwt_format(token) {
-        Jwt::decode_with(token, &DecodeOptions::default()).ok()
+        jwt::decode_with(token, &DecodeOptions::default()).ok()
     } else {
         None
     };
@@ -109,9 +110,9 @@ pub fn classify(token: &str) -> Option<TokenType> {
 /// one decode.
 ///
 /// ```rust
-/// use clerk_token_types::{classify_decoded, is_jwt_format, Jwt, TokenType};
+/// use clerk_token_types::{classify_decoded, dangerous, is_jwt_format, TokenType};
 /// let token = "ak_abc";
-/// let jwt = is_jwt_format(token).then(|| Jwt::decode(token).ok()).flatten();
+/// let jwt = is_jwt_format(token).then(|| dangerous::insecure_decode(token).ok()).flatten();
 /// assert_eq!(classify_decoded(token, jwt.as_ref()), Some(TokenType::ApiKey));
 /// ```
 pub fn classify_decoded(token: &str, jwt: Option<&Jwt>) -> Option<TokenType> {

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// The kinds of bearer token Clerk issues, with the reference's wire names.
+/// The kinds of bearer token Clerk issues, with the wire names of Clerk's JS SDK
+/// ([`tokens/tokenTypes.ts`](https://github.com/clerk/javascript/blob/main/packages/backend/src/tokens/tokenTypes.ts)).
+///
+/// Non-exhaustive: Clerk adds token kinds, and a new one must not break your `match`.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TokenType {
     /// `session_token`: a user session JWT.
@@ -25,7 +29,7 @@ pub enum TokenType {
 }
 
 impl TokenType {
-    /// Every token type, in the reference's order.
+    /// Every token type, in the JS SDK's order.
     pub const ALL: [Self; 4] = [
         Self::SessionToken,
         Self::ApiKey,
@@ -85,9 +89,10 @@ impl FromStr for TokenType {
     }
 }
 
-/// Which token types an endpoint accepts: `"any"`, one type, or a list (reference §2.3).
+/// Which token types an endpoint accepts: `"any"`, one type, or a list (the JS SDK's
+/// `acceptsToken` option).
 ///
-/// The default is `One(SessionToken)`, as the reference's `acceptsToken` default.
+/// The default is `One(SessionToken)`, as the JS SDK's `acceptsToken` default.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcceptsToken {
     /// Every type.
@@ -142,7 +147,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serde_names_match_the_reference() {
+    fn serde_names_match_the_js_sdk() {
         for (t, name) in [
             (TokenType::SessionToken, "session_token"),
             (TokenType::M2MToken, "m2m_token"),
@@ -185,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn accepts_rules_of_reference_2_3() {
+    fn accepts_rules_of_the_js_sdk() {
         assert_eq!(
             AcceptsToken::default(),
             AcceptsToken::One(TokenType::SessionToken)

@@ -3,8 +3,8 @@
 mod common;
 
 use clerk_token_types::{
-    Algorithm, ClaimValue, DEFAULT_MAX_TOKEN_BYTES, DecodeOptions, Error, ErrorCode, Jwt,
-    JwtCategory, Reason, Segment, encode_segment,
+    Algorithm, ClaimValue, DEFAULT_MAX_TOKEN_BYTES, DecodeOptions, Error, ErrorCode, JwtCategory,
+    Reason, Segment, dangerous, encode_segment,
 };
 use common::{M2M_HEADER, mock_m2m_payload, token};
 
@@ -13,7 +13,7 @@ const UNDECODABLE: &str =
     "Invalid JWT form. The header, payload, or signature could not be decoded.";
 
 fn undecodable(t: &str) -> Segment {
-    match Jwt::decode(t) {
+    match dangerous::insecure_decode(t) {
         Err(e @ Error::Undecodable { segment, .. }) => {
             assert_eq!(e.to_string(), UNDECODABLE);
             assert_eq!(e.code(), ErrorCode::TokenInvalid);
@@ -28,7 +28,7 @@ fn undecodable(t: &str) -> Segment {
 #[test]
 fn decodes_a_valid_m2m_jwt() {
     let t = token(M2M_HEADER, &mock_m2m_payload(), b"\x01\x02\xff");
-    let jwt = Jwt::decode(&t).unwrap();
+    let jwt = dangerous::insecure_decode(&t).unwrap();
     let h = jwt.header();
     assert_eq!(
         h.alg.as_deref().and_then(Algorithm::from_name),
@@ -54,7 +54,7 @@ fn decodes_a_valid_m2m_jwt() {
     assert_eq!(jwt.signing_input(), format!("{h64}.{p64}").as_bytes());
     assert_eq!(jwt.as_str(), t);
 
-    let owned = Jwt::decode_owned(t.clone(), &DecodeOptions::default()).unwrap();
+    let owned = dangerous::insecure_decode_owned(t.clone(), &DecodeOptions::default()).unwrap();
     assert_eq!(owned.claims(), jwt.claims());
     assert_eq!(owned.signing_input(), jwt.signing_input());
 }
@@ -65,7 +65,7 @@ fn signing_input_is_what_was_received_not_a_re_encoding() {
     let header = "  {\"kid\" : \"k\",\n \"alg\":\"RS256\"} ";
     let payload = "{\"b\":1, \"a\":2}";
     let t = token(header, payload, b"s");
-    let jwt = Jwt::decode(&t).unwrap();
+    let jwt = dangerous::insecure_decode(&t).unwrap();
     let expected = format!(
         "{}.{}",
         encode_segment(header.as_bytes()),
@@ -89,7 +89,7 @@ fn reference_5_1_three_parts() {
         ".",
         "a.b.c.",
     ] {
-        let e = Jwt::decode(t).unwrap_err();
+        let e = dangerous::insecure_decode(t).unwrap_err();
         assert_eq!(e, Error::NotThreeParts, "{t:?}");
         assert_eq!(e.to_string(), THREE_PARTS);
         assert_eq!(e.code(), ErrorCode::TokenInvalid);
@@ -111,7 +111,7 @@ fn reference_5_1_undecodable_segments() {
 fn base64url_must_be_canonical_and_unpadded() {
     let good_h = encode_segment(br#"{"alg":"RS256"}"#);
     let good_p = encode_segment(br#"{"sub":"mch_1"}"#);
-    assert!(Jwt::decode(&format!("{good_h}.{good_p}.c2ln")).is_ok());
+    assert!(dangerous::insecure_decode(&format!("{good_h}.{good_p}.c2ln")).is_ok());
 
     // `{"a":1}` is 7 bytes: unpadded 10 chars, padded with "==".
     let p7 = encode_segment(br#"{"a":1}"#);
@@ -133,7 +133,7 @@ fn base64url_must_be_canonical_and_unpadded() {
         );
     }
     // "YQ" is "a"; "YR" carries the same byte plus non-zero spare bits.
-    assert!(Jwt::decode(&format!("{good_h}.{good_p}.YQ")).is_ok());
+    assert!(dangerous::insecure_decode(&format!("{good_h}.{good_p}.YQ")).is_ok());
     assert_eq!(
         undecodable(&format!("{good_h}.{good_p}.YR")),
         Segment::Signature
@@ -153,7 +153,7 @@ fn empty_segments() {
     let h = encode_segment(br#"{"alg":"RS256"}"#);
     let p = encode_segment(br#"{}"#);
     // An empty signature decodes to no bytes, as in the reference; verification rejects it.
-    let jwt = Jwt::decode(&format!("{h}.{p}.")).unwrap();
+    let jwt = dangerous::insecure_decode(&format!("{h}.{p}.")).unwrap();
     assert!(jwt.signature().is_empty());
     assert_eq!(jwt.signing_input(), format!("{h}.{p}").as_bytes());
     assert_eq!(undecodable(&format!(".{p}.c2ln")), Segment::Header);
@@ -176,12 +176,12 @@ fn header_and_payload_must_be_json_objects() {
             "{json:?}"
         );
     }
-    assert!(Jwt::decode(&token(" {} ", "\t{}\n", b"s")).is_ok());
+    assert!(dangerous::insecure_decode(&token(" {} ", "\t{}\n", b"s")).is_ok());
 }
 
 #[test]
 fn a_top_level_string_is_not_echoed_in_the_detail() {
-    let e = Jwt::decode(&token("{}", "\"very-secret-payload\"", b"s")).unwrap_err();
+    let e = dangerous::insecure_decode(&token("{}", "\"very-secret-payload\"", b"s")).unwrap_err();
     assert!(!e.detail().unwrap().contains("very-secret"), "{e:?}");
 }
 
@@ -207,14 +207,14 @@ fn duplicate_members_are_rejected_in_header_and_payload() {
         r#"{"role":"a","role":"b"}"#,
         r#"{"scopes":"a","sc\u006fpes":"b"}"#,
     ] {
-        let e = Jwt::decode(&token("{}", payload, b"s")).unwrap_err();
+        let e = dangerous::insecure_decode(&token("{}", payload, b"s")).unwrap_err();
         assert!(
             e.detail().unwrap().contains("duplicate member"),
             "{payload}: {e:?}"
         );
     }
     // Nested duplicates are data, not structure: kept as serde_json keeps them (last wins).
-    assert!(Jwt::decode(&token("{}", r#"{"x":{"a":1,"a":2}}"#, b"s")).is_ok());
+    assert!(dangerous::insecure_decode(&token("{}", r#"{"x":{"a":1,"a":2}}"#, b"s")).is_ok());
 }
 
 #[test]
@@ -231,7 +231,7 @@ fn mistyped_header_members_are_rejected_but_claims_are_kept() {
             "{header}"
         );
     }
-    let jwt = Jwt::decode(&token("{}", r#"{"exp":"soon","sub":42}"#, b"s")).unwrap();
+    let jwt = dangerous::insecure_decode(&token("{}", r#"{"exp":"soon","sub":42}"#, b"s")).unwrap();
     assert_eq!(jwt.claims().exp, Some(ClaimValue::Invalid("soon".into())));
     assert_eq!(jwt.claims().sub, Some(ClaimValue::Invalid(42.into())));
 }
@@ -239,15 +239,11 @@ fn mistyped_header_members_are_rejected_but_claims_are_kept() {
 #[test]
 fn size_cap_is_checked_first() {
     let t = token(M2M_HEADER, &mock_m2m_payload(), b"sig");
-    let opts = DecodeOptions {
-        max_token_bytes: t.len(),
-    };
-    assert!(Jwt::decode_with(&t, &opts).is_ok());
-    let opts = DecodeOptions {
-        max_token_bytes: t.len() - 1,
-    };
+    let opts = DecodeOptions::new().with_max_token_bytes(t.len());
+    assert!(dangerous::insecure_decode_with(&t, &opts).is_ok());
+    let opts = DecodeOptions::new().with_max_token_bytes(t.len() - 1);
     assert_eq!(
-        Jwt::decode_with(&t, &opts).unwrap_err(),
+        dangerous::insecure_decode_with(&t, &opts).unwrap_err(),
         Error::TooLarge {
             len: t.len(),
             max: t.len() - 1
@@ -255,7 +251,7 @@ fn size_cap_is_checked_first() {
     );
     // Over the cap wins over every other problem, and a megabyte is refused without work.
     let huge = "!".repeat(1 << 20);
-    let e = Jwt::decode(&huge).unwrap_err();
+    let e = dangerous::insecure_decode(&huge).unwrap_err();
     assert_eq!(
         e,
         Error::TooLarge {
@@ -268,7 +264,7 @@ fn size_cap_is_checked_first() {
     assert_eq!(DecodeOptions::default().max_token_bytes, 16 * 1024);
     let just_over = "a".repeat(DEFAULT_MAX_TOKEN_BYTES + 1);
     assert!(matches!(
-        Jwt::decode(&just_over),
+        dangerous::insecure_decode(&just_over),
         Err(Error::TooLarge { .. })
     ));
 }
@@ -277,11 +273,9 @@ fn size_cap_is_checked_first() {
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
     let t = token("{}", &deep, b"s");
-    let opts = DecodeOptions {
-        max_token_bytes: usize::MAX,
-    };
+    let opts = DecodeOptions::new().with_max_token_bytes(usize::MAX);
     assert!(matches!(
-        Jwt::decode_with(&t, &opts),
+        dangerous::insecure_decode_with(&t, &opts),
         Err(Error::Undecodable { .. })
     ));
 }
@@ -289,13 +283,13 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 #[test]
 fn debug_never_shows_the_token_or_signature() {
     let t = token(M2M_HEADER, &mock_m2m_payload(), b"SIGNATURE-BYTES");
-    let jwt = Jwt::decode(&t).unwrap();
+    let jwt = dangerous::insecure_decode(&t).unwrap();
     let dbg = format!("{jwt:?}");
     assert!(!dbg.contains(jwt.raw_header()));
     assert!(!dbg.contains(jwt.raw_payload()));
     assert!(!dbg.contains(jwt.raw_signature()));
     assert!(!dbg.contains("83, 73, 71")); // "SIG" as bytes
     assert!(dbg.contains("mch_2vYV"));
-    let e = Jwt::decode(&format!("{}.!!!.x", jwt.raw_header())).unwrap_err();
+    let e = dangerous::insecure_decode(&format!("{}.!!!.x", jwt.raw_header())).unwrap_err();
     assert!(!format!("{e:?}{e}").contains(jwt.raw_header()));
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use clerk_token_types::{
-    Audience, ClaimValue, Error, ErrorCode, Jwt, JwtClaims, M2MToken, NumericDate, Reason,
+    Audience, ClaimValue, Error, ErrorCode, JwtClaims, M2MToken, NumericDate, Reason, dangerous,
 };
 use common::{IAT, M2M_HEADER, mock_m2m_payload, token};
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ const NOW: i64 = IAT * 1000;
 const SKEW: i64 = 5000;
 
 fn claims(payload: &str) -> JwtClaims {
-    Jwt::decode(&token(M2M_HEADER, payload, b"sig"))
+    dangerous::insecure_decode(&token(M2M_HEADER, payload, b"sig"))
         .unwrap()
         .claims()
         .clone()
@@ -233,13 +233,54 @@ fn handles_missing_jti() {
 }
 
 #[test]
-fn fractional_times_truncate() {
+fn fractional_times_keep_their_milliseconds_as_the_js_sdk_does() {
+    // JS: `expiration: payload.exp * 1000`, so `1790003600.5` gives `1790003600500`.
     let t = from(&payload_with(
-        json!({"exp": 1666648550.999, "iat": 1666648250.5}),
+        json!({"exp": 1790003600.5, "iat": 1666648250.5}),
     ))
     .unwrap();
-    assert_eq!(t.expiration, Some(1_666_648_550_000));
-    assert_eq!(t.created_at, 1_666_648_250_000);
+    assert_eq!(t.expiration, Some(1_790_003_600_500));
+    assert_eq!(
+        (t.created_at, t.updated_at),
+        (1_666_648_250_500, 1_666_648_250_500)
+    );
+    let t = from(&payload_with(json!({"exp": 1666648550.999}))).unwrap();
+    assert_eq!(t.expiration, Some(1_666_648_550_999));
+    // Below a millisecond: truncated toward zero, as a JS `Date` of that value.
+    let t = from(&payload_with(json!({"exp": 1.0005, "iat": -1.0005}))).unwrap();
+    assert_eq!((t.expiration, t.created_at), (Some(1000), -1000));
+    // Beyond i64 milliseconds: saturated.
+    let t = from(&payload_with(json!({"exp": 1e300, "iat": -1e300}))).unwrap();
+    assert_eq!((t.expiration, t.created_at), (Some(i64::MAX), i64::MIN));
+}
+
+#[test]
+fn a_fractional_exp_expires_at_its_exact_millisecond() {
+    // exp * 1000 = 1000.5: not expired at 1000 ms (JS: 1000.5 <= 1000 is false), expired at 1001.
+    let c = claims(&payload_with(json!({"exp": 1.0005})));
+    assert!(!M2MToken::from_jwt_claims(&c, 1000, 0).unwrap().expired);
+    assert!(M2MToken::from_jwt_claims(&c, 1001, 0).unwrap().expired);
+    let c = claims(&payload_with(json!({"exp": 1790003600.5})));
+    assert!(
+        !M2MToken::from_jwt_claims(&c, 1_790_003_600_499, 0)
+            .unwrap()
+            .expired
+    );
+    assert!(
+        M2MToken::from_jwt_claims(&c, 1_790_003_600_500, 0)
+            .unwrap()
+            .expired
+    );
+    assert!(
+        M2MToken::from_jwt_claims(&c, 1_790_003_605_500, 5000)
+            .unwrap()
+            .expired
+    );
+    assert!(
+        !M2MToken::from_jwt_claims(&c, 1_790_003_605_499, 5000)
+            .unwrap()
+            .expired
+    );
 }
 
 // Where the reference is unsound, documented decisions.
@@ -367,4 +408,55 @@ fn works_on_hand_built_claims() {
     assert_eq!(t.scopes, ["mch_2"]);
     assert_eq!(t.claims, Some(json!({"aud": ["mch_2", ""]})));
     assert_eq!(t.created_at, 10_000);
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Custom {
+    role: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+    aud: Option<Vec<String>>,
+}
+
+#[test]
+fn claims_as_reads_the_custom_claims_into_a_type() {
+    let t = from(&payload_with(
+        json!({"role": "service", "permissions": ["read", "write"]}),
+    ))
+    .unwrap();
+    let c: Custom = t.claims_as().unwrap();
+    assert_eq!(
+        c,
+        Custom {
+            role: "service".into(),
+            permissions: vec!["read".into(), "write".into()],
+            aud: Some(vec!["mch_1xxxxx".into(), "mch_2xxxxx".into()]),
+        }
+    );
+    // Reserved claims are not custom claims.
+    #[derive(Debug, serde::Deserialize)]
+    struct WantsSub {
+        #[allow(dead_code)]
+        sub: String,
+    }
+    let e = t.claims_as::<WantsSub>().unwrap_err();
+    assert!(matches!(e, Error::CustomClaims { .. }), "{e:?}");
+    assert_eq!(e.code(), ErrorCode::TokenVerificationFailed);
+    assert!(e.to_string().contains("missing field `sub`"), "{e}");
+}
+
+#[test]
+fn claims_as_on_a_token_without_custom_claims_reads_an_empty_object() {
+    let t = M2MToken::new("mt_1", "mch_1");
+    assert_eq!(t.claims, None);
+    let m: std::collections::BTreeMap<String, Value> = t.claims_as().unwrap();
+    assert!(m.is_empty());
+    assert!(t.claims_as::<Custom>().is_err());
+    // A long mistyped value is cut in the message.
+    let mut t = t;
+    t.claims = Some(json!({"role": "x".repeat(1000)}));
+    let e = t
+        .claims_as::<std::collections::BTreeMap<String, u8>>()
+        .unwrap_err();
+    assert!(e.to_string().chars().count() < 300, "{e}");
 }

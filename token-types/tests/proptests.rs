@@ -4,7 +4,7 @@ mod common;
 
 use clerk_token_types::{
     Audience, ClaimValue, DecodeOptions, Error, Jwt, JwtCategory, JwtClaims, JwtHeader, M2MToken,
-    NumericDate, classify, encode_segment, format_utc, is_jwt_format,
+    NumericDate, classify, dangerous, encode_segment, format_utc, is_jwt_format,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -153,9 +153,7 @@ fn check_decoded(input: &str, jwt: &Jwt) {
 }
 
 fn unlimited() -> DecodeOptions {
-    DecodeOptions {
-        max_token_bytes: usize::MAX,
-    }
+    DecodeOptions::new().with_max_token_bytes(usize::MAX)
 }
 
 #[derive(Clone, Debug)]
@@ -198,7 +196,7 @@ fn apply(token: &str, edits: &[Edit]) -> String {
 proptest! {
     #[test]
     fn decode_never_panics_on_arbitrary_strings(s in any::<String>()) {
-        match Jwt::decode_with(&s, &unlimited()) {
+        match dangerous::insecure_decode_with(&s, &unlimited()) {
             Ok(jwt) => check_decoded(&s, &jwt),
             Err(e) => prop_assert!(!e.to_string().is_empty()),
         }
@@ -209,7 +207,7 @@ proptest! {
     fn decode_never_panics_on_jwt_shaped_strings(
         s in "[A-Za-z0-9_=+/-]{0,40}\\.[A-Za-z0-9_=+/-]{0,40}\\.[A-Za-z0-9_=+/-]{0,40}"
     ) {
-        if let Ok(jwt) = Jwt::decode(&s) {
+        if let Ok(jwt) = dangerous::insecure_decode(&s) {
             check_decoded(&s, &jwt);
         }
         let _ = classify(&s);
@@ -222,7 +220,7 @@ proptest! {
         s in prop::collection::vec(any::<u8>(), 0..64),
     ) {
         let t = format!("{}.{}.{}", encode_segment(&h), encode_segment(&p), encode_segment(&s));
-        match Jwt::decode(&t) {
+        match dangerous::insecure_decode(&t) {
             Ok(jwt) => {
                 check_decoded(&t, &jwt);
                 prop_assert_eq!(jwt.signature(), &s[..]);
@@ -245,7 +243,7 @@ proptest! {
         edits in prop::collection::vec(edit(), 1..4),
     ) {
         let mutated = apply(&compact(&h, &c, &sig), &edits);
-        if let Ok(jwt) = Jwt::decode_with(&mutated, &unlimited()) {
+        if let Ok(jwt) = dangerous::insecure_decode_with(&mutated, &unlimited()) {
             check_decoded(&mutated, &jwt);
         }
         let _ = classify(&mutated);
@@ -258,7 +256,7 @@ proptest! {
         sig in prop::collection::vec(any::<u8>(), 0..300),
     ) {
         let t = compact(&h, &c, &sig);
-        let jwt = Jwt::decode_with(&t, &unlimited()).unwrap();
+        let jwt = dangerous::insecure_decode_with(&t, &unlimited()).unwrap();
         prop_assert_eq!(jwt.header(), &h);
         prop_assert_eq!(jwt.claims(), &c);
         prop_assert_eq!(jwt.signature(), &sig[..]);
@@ -286,11 +284,16 @@ proptest! {
             ..Default::default()
         };
         let t = M2MToken::from_jwt_claims(&claims, now, skew).unwrap();
-        // trunc toward zero, computed without floats.
-        let trunc_s = if exp_s < 0 && frac_ms > 0 { exp_s + 1 } else { exp_s };
-        let exp_ms = i128::from(trunc_s) * 1000;
-        prop_assert_eq!(t.expiration, Some(trunc_s * 1000));
-        prop_assert_eq!(t.expired, exp_ms <= i128::from(now) - i128::from(skew));
+        // The JS SDK's value is the double `exp * 1000`: within a rounding error of the exact
+        // milliseconds, and truncated toward zero to an integer here.
+        let exact_ms = exp_s * 1000 + frac_ms;
+        let got = t.expiration.unwrap();
+        prop_assert!((got - exact_ms).abs() <= 1, "{} vs {}", got, exact_ms);
+        prop_assert_eq!(got, (exp * 1000.0).trunc() as i64);
+        // JS: `exp * 1000 <= Date.now() - skew`, in doubles. |exp * 1000| < 2^53, so rounding the
+        // right-hand side to a double cannot change the answer.
+        let deadline = (i128::from(now) - i128::from(skew)) as f64;
+        prop_assert_eq!(t.expired, exp * 1000.0 <= deadline);
     }
 
     #[test]
@@ -335,4 +338,134 @@ fn parse_utc(s: &str) -> i64 {
     let weekdays = ["Sun,", "Mon,", "Tue,", "Wed,", "Thu,", "Fri,", "Sat,"];
     assert_eq!(parts[0], weekdays[(days + 4).rem_euclid(7) as usize], "{s}");
     days * 86_400_000 + hms[0] * 3_600_000 + hms[1] * 60_000 + hms[2] * 1000
+}
+
+// Differential: the decoder against a plain `serde_json::Value` reading of the same segments.
+
+/// JSON values equal, numbers compared as `f64` (the typed dates print `1.0` as `1`).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The object serde_json reads from a segment's bytes (last member wins on duplicates).
+fn plain_object(segment: &[u8]) -> Option<Map<String, Value>> {
+    match serde_json::from_slice(segment) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// A header is acceptable to the decoder when its known members have their types.
+fn header_types_ok(m: &Map<String, Value>) -> bool {
+    ["alg", "kid", "typ", "cty"]
+        .iter()
+        .all(|k| m.get(*k).is_none_or(Value::is_string))
+        && m.get("crit")
+            .is_none_or(|c| c.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+}
+
+/// Checks one token built from the given segment bytes against serde_json. `dup_header` and
+/// `dup_payload` say whether the text repeats a top-level member name (`None`: unknown).
+fn check_against_serde_json(
+    h: &[u8],
+    p: &[u8],
+    dup_header: Option<bool>,
+    dup_payload: Option<bool>,
+) -> Result<(), TestCaseError> {
+    let t = format!("{}.{}.c2ln", encode_segment(h), encode_segment(p));
+    let got = dangerous::insecure_decode_with(&t, &unlimited());
+    let (Some(hv), Some(pv)) = (plain_object(h), plain_object(p)) else {
+        prop_assert!(
+            got.is_err(),
+            "serde_json refuses it, the decoder took it: {t}"
+        );
+        return Ok(());
+    };
+    let should = dup_header
+        .map(|d| !d && header_types_ok(&hv))
+        .zip(dup_payload.map(|d| !d));
+    match got {
+        Ok(jwt) => {
+            prop_assert!(header_types_ok(&hv));
+            prop_assert_ne!(should, Some((true, false)));
+            prop_assert_ne!(should, Some((false, true)));
+            prop_assert_ne!(should, Some((false, false)));
+            let header = Value::Object(jwt.header().to_json());
+            prop_assert!(same_json(&header, &Value::Object(hv)), "{header}");
+            let claims = Value::Object(jwt.claims().to_json());
+            prop_assert!(same_json(&claims, &Value::Object(pv)), "{claims}");
+        }
+        Err(e) => {
+            prop_assert!(matches!(e, Error::Undecodable { .. }), "{e:?}");
+            prop_assert_ne!(should, Some((true, true)), "{:?}", e);
+        }
+    }
+    Ok(())
+}
+
+/// An object's text from members that may repeat a name; true when one does.
+fn object_text(members: &[(String, Value)]) -> (String, bool) {
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{}:{}", serde_json::to_string(k).unwrap(), v))
+        .collect();
+    let mut names: Vec<&String> = members.iter().map(|(k, _)| k).collect();
+    names.sort();
+    let dup = names.windows(2).any(|w| w[0] == w[1]);
+    (format!("{{{}}}", body.join(",")), dup)
+}
+
+fn member_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "alg", "kid", "typ", "cty", "cat", "crit", "iss", "sub", "aud", "exp", "nbf", "iat",
+            "jti", "scopes", "azp", "x",
+        ])
+        .prop_map(str::to_owned),
+        "\\PC{0,4}",
+    ]
+}
+
+fn members() -> impl Strategy<Value = Vec<(String, Value)>> {
+    prop::collection::vec((member_name(), json_value()), 0..6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn decoder_agrees_with_serde_json_on_generated_objects(h in members(), p in members()) {
+        let (h, dup_h) = object_text(&h);
+        let (p, dup_p) = object_text(&p);
+        check_against_serde_json(h.as_bytes(), p.as_bytes(), Some(dup_h), Some(dup_p))?;
+    }
+
+    #[test]
+    fn decoder_agrees_with_serde_json_on_mutated_objects(
+        h in members(),
+        p in members(),
+        at in any::<prop::sample::Index>(),
+        byte in prop::sample::select(b"{}[],:\"\\ -.0e".to_vec()),
+        delete in any::<bool>(),
+        in_header in any::<bool>(),
+    ) {
+        let (h, _) = object_text(&h);
+        let (p, _) = object_text(&p);
+        let (mut h, mut p) = (h.into_bytes(), p.into_bytes());
+        let text = if in_header { &mut h } else { &mut p };
+        let i = at.index(text.len());
+        if delete { text.remove(i); } else { text.insert(i, byte); }
+        check_against_serde_json(&h, &p, None, None)?;
+    }
 }

@@ -1,7 +1,7 @@
 //! Time: the [`Clock`] the claim rules read, and the [`ClockSkew`] they allow.
 
 use std::fmt::Debug;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The reference's default clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`), in milliseconds.
 pub const DEFAULT_CLOCK_SKEW_MS: i64 = 5000;
@@ -79,6 +79,17 @@ impl ClockSkew {
         } else {
             Self::default()
         }
+    }
+
+    /// A skew of `d` (sub-millisecond parts kept).
+    ///
+    /// ```rust
+    /// use std::time::Duration;
+    /// use clerk_token_verify::ClockSkew;
+    /// assert_eq!(ClockSkew::from_duration(Duration::from_micros(1500)).as_ms(), 1.5);
+    /// ```
+    pub fn from_duration(d: Duration) -> Self {
+        Self::from_ms(d.as_secs_f64() * 1000.0)
     }
 
     /// The skew in milliseconds.

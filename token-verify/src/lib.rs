@@ -52,6 +52,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod cache;
 mod check;
 mod clock;
 mod error;
@@ -61,8 +62,13 @@ mod preset;
 pub mod steps;
 mod verifier;
 
+pub use cache::{
+    DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_LIFETIME, DEFAULT_CACHE_MAX_TOKEN_BYTES,
+    DEFAULT_NEGATIVE_CACHE_LIFETIME, DEFAULT_NEGATIVE_CACHE_MAX_ENTRIES, VerifiedTokenCache,
+    VerifiedTokenCacheConfig, VerifiedTokenCacheStats,
+};
 pub use check::{Check, Stage};
-pub use clerk_jwks_cache::KeyResolver;
+pub use clerk_jwks_cache::{CryptoProvider, KeyResolver};
 pub use clerk_token_types::{DecodeOptions, ErrorCode, Jwt, M2MToken, Reason, TokenType};
 pub use clock::{Clock, ClockSkew, DEFAULT_CLOCK_SKEW_MS, FixedClock, SystemClock};
 pub use error::VerifyError;

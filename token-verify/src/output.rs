@@ -136,7 +136,7 @@ impl OAuthAccessToken {
         };
         let expiration = match &claims.exp {
             None => None,
-            Some(ClaimValue::Valid(d)) => Some(d.to_millis()),
+            Some(ClaimValue::Valid(d)) => Some(d.to_millis_with_fraction()),
             Some(other) => {
                 return Err(wrong(
                     "exp",
@@ -148,7 +148,7 @@ impl OAuthAccessToken {
         };
         let created_at = match &claims.iat {
             None => 0,
-            Some(ClaimValue::Valid(d)) => d.to_millis(),
+            Some(ClaimValue::Valid(d)) => d.to_millis_with_fraction(),
             Some(other) => {
                 return Err(wrong(
                     "iat",

@@ -9,8 +9,8 @@
 //! The changelog text, markdown.
 //! ```
 
-use crate::semver::Level;
 use crate::util::{Result, err};
+use crate::version::Level;
 use std::path::{Path, PathBuf};
 
 /// One pending changeset.

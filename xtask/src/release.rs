@@ -1,9 +1,10 @@
 //! `cargo xtask release`: turn pending changesets into version bumps, changelogs and packages.
 
 use crate::changeset::{self, Changeset};
-use crate::semver::{Level, Version, rewrite_req};
 use crate::util::{Result, err, read, run_output, write};
+use crate::version::{Level, bump, is_breaking, rewrite_req};
 use crate::workspace::{DepKind, Package, Workspace};
+use semver::Version;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -96,9 +97,9 @@ pub(crate) fn plan(ws: &Workspace, changesets: &[Changeset]) -> Result<Vec<Plann
     };
     let new_version = |p: &Package, l: Level| {
         if released(p) {
-            p.version.bump(l)
+            bump(&p.version, l)
         } else {
-            p.version
+            p.version.clone()
         }
     };
     let changes = |levels: &BTreeMap<String, Level>, name: &str| -> bool {
@@ -151,7 +152,7 @@ pub(crate) fn plan(ws: &Workspace, changesets: &[Changeset]) -> Result<Vec<Plann
                 let dn = new_version(dp, dl);
                 if dn != dp.version && !dep_bumps.iter().any(|(n, _, _)| *n == d.name) {
                     why.push(format!("depends on {} ({} -> {dn})", d.name, dp.version));
-                    dep_bumps.push((d.name.clone(), dp.version, dn));
+                    dep_bumps.push((d.name.clone(), dp.version.clone(), dn));
                 }
             }
         }
@@ -160,7 +161,7 @@ pub(crate) fn plan(ws: &Workspace, changesets: &[Changeset]) -> Result<Vec<Plann
         }
         out.push(Planned {
             name: name.clone(),
-            old: pkg.version,
+            old: pkg.version.clone(),
             new: new_version(pkg, level),
             level,
             first_release: !released(pkg),
@@ -257,36 +258,49 @@ pub(crate) fn git_dirty(root: &Path) -> Result<Option<String>> {
     Ok((!out.trim().is_empty()).then_some(out))
 }
 
-/// Refuses when a crate lost public items since its last release without a breaking bump.
+/// Refuses a release whose bump is not breaking while a crate's public API changed in a way that
+/// breaks users since its last release: a lost (or changed) item, or a new variant or field in a
+/// type users could match exhaustively or build.
 fn check_api(ws: &Workspace, plan: &[Planned]) -> Result<()> {
     let mut problems = String::new();
     for p in plan {
-        if p.first_release || p.old.is_breaking(p.new) {
+        if p.first_release || is_breaking(&p.old, &p.new) {
             continue;
         }
-        let Some(pkg) = ws.get(&p.name).filter(|pkg| pkg.lib_name.is_some()) else {
+        // A binary-only package (the CLI) has no Rust API to break.
+        let Some((pkg, lib)) = ws
+            .get(&p.name)
+            .and_then(|pkg| Some((pkg, pkg.lib_name.as_deref()?)))
+        else {
             continue;
         };
-        let Some((baseline, from)) = baseline_listing(&ws.root, &p.name, p.old)? else {
+        let Some((baseline, from)) = baseline_listing(ws, &p.name, &p.old)? else {
             println!(
                 "  {}: no api/{}.txt baseline, API check skipped",
                 p.name, p.name
             );
             continue;
         };
-        let current = crate::api::generate(ws, pkg)?;
-        let (removed, _) = crate::api::diff(&baseline, &current);
+        let breaking = crate::api::generate(ws, pkg)?.breaking_since(&baseline, lib);
+        if breaking.is_empty() {
+            continue;
+        }
+        let crate::api::Breaking { removed, added } = breaking;
+        let _ = writeln!(
+            problems,
+            "{} {} -> {} is not a breaking bump, but since {from} its public API",
+            p.name, p.old, p.new
+        );
         if !removed.is_empty() {
-            let _ = writeln!(
-                problems,
-                "{} {} -> {} is not a breaking bump, but its public API lost {} items since {from}:",
-                p.name,
-                p.old,
-                p.new,
-                removed.len()
-            );
+            let _ = writeln!(problems, "lost {} items:", removed.len());
             for l in removed {
                 let _ = writeln!(problems, "- {l}");
+            }
+        }
+        if !added.is_empty() {
+            let _ = writeln!(problems, "gained {} items that break users:", added.len());
+            for (l, why) in added {
+                let _ = writeln!(problems, "+ {l}    ({why})");
             }
         }
     }
@@ -302,10 +316,11 @@ fn check_api(ws: &Workspace, plan: &[Planned]) -> Result<()> {
 /// The listing the crate was last released with: at tag `NAME-vOLD`, else at the last commit that
 /// wrote its CHANGELOG.md (the release commit), else the committed `api/NAME.txt` as it is now.
 fn baseline_listing(
-    root: &Path,
+    ws: &Workspace,
     name: &str,
-    old: Version,
+    old: &Version,
 ) -> Result<Option<(Vec<String>, String)>> {
+    let root = &ws.root;
     let file = format!("api/{name}.txt");
     let git = |args: &[&str]| {
         run_output(
@@ -320,7 +335,6 @@ fn baseline_listing(
     if let Some(text) = git(&["show", &format!("{tag}:{file}")]) {
         return Ok(Some((crate::api::from_text(&text), format!("tag {tag}"))));
     }
-    let ws = Workspace::load(root)?;
     if let Some(pkg) = ws.get(name) {
         let changelog = pkg.dir.join("CHANGELOG.md");
         if let Some(commit) = git(&[
@@ -355,13 +369,13 @@ pub(crate) fn apply(
     date: &str,
 ) -> Result<()> {
     // Member directory -> new version, for every member whose version changes.
-    let mut bumped: BTreeMap<PathBuf, Version> = BTreeMap::new();
+    let mut bumped: BTreeMap<PathBuf, &Version> = BTreeMap::new();
     let mut group_version = None;
     for p in plan.iter().filter(|p| p.new != p.old) {
         if let Some(pkg) = ws.get(&p.name) {
-            bumped.insert(canonical(&pkg.dir), p.new);
+            bumped.insert(canonical(&pkg.dir), &p.new);
             if pkg.inherits_version {
-                group_version = Some(p.new);
+                group_version = Some(&p.new);
             }
         }
     }
@@ -380,12 +394,13 @@ pub(crate) fn apply(
             .and_then(|w| w.get_mut("dependencies"))
             .and_then(toml_edit::Item::as_table_like_mut)
         {
-            update_reqs(deps, &ws.root, &bumped);
+            update_reqs(deps, &ws.root, &bumped)?;
         }
+        Ok(())
     })?;
     for pkg in &ws.packages {
         let own = (!pkg.inherits_version)
-            .then(|| bumped.get(&canonical(&pkg.dir)).copied())
+            .then(|| bumped.get(&canonical(&pkg.dir)))
             .flatten();
         edit_manifest(&pkg.manifest_path, |doc| {
             if let Some(v) = own
@@ -393,7 +408,7 @@ pub(crate) fn apply(
             {
                 set_str(item, &v.to_string());
             }
-            for_each_dep_table(doc, |t| update_reqs(t, &pkg.dir, &bumped));
+            for_each_dep_table(doc, |t| update_reqs(t, &pkg.dir, &bumped))
         })?;
     }
     for p in plan {
@@ -417,11 +432,14 @@ fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())
 }
 
-fn edit_manifest(path: &Path, f: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result<()> {
+fn edit_manifest(
+    path: &Path,
+    f: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<()>,
+) -> Result<()> {
     let text = read(path)?;
     let mut doc: toml_edit::DocumentMut =
         text.parse().map_err(|e| err!("{}: {e}", path.display()))?;
-    f(&mut doc);
+    f(&mut doc).map_err(|e| err!("{}: {e}", path.display()))?;
     let new = doc.to_string();
     if new != text {
         write(path, &new)?;
@@ -441,12 +459,12 @@ fn set_str(item: &mut toml_edit::Item, s: &str) {
 /// Calls `f` on every dependency table of a member manifest, target-specific ones included.
 fn for_each_dep_table(
     doc: &mut toml_edit::DocumentMut,
-    mut f: impl FnMut(&mut dyn toml_edit::TableLike),
-) {
+    mut f: impl FnMut(&mut dyn toml_edit::TableLike) -> Result<()>,
+) -> Result<()> {
     const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
     for k in KINDS {
         if let Some(t) = doc.get_mut(k).and_then(toml_edit::Item::as_table_like_mut) {
-            f(t);
+            f(t)?;
         }
     }
     if let Some(targets) = doc
@@ -459,19 +477,20 @@ fn for_each_dep_table(
                     .get_mut(k)
                     .and_then(toml_edit::Item::as_table_like_mut)
                 {
-                    f(t);
+                    f(t)?;
                 }
             }
         }
     }
+    Ok(())
 }
 
 /// Points the `version` of each path dependency on a bumped member at its new version.
 fn update_reqs(
     deps: &mut dyn toml_edit::TableLike,
     base: &Path,
-    bumped: &BTreeMap<PathBuf, Version>,
-) {
+    bumped: &BTreeMap<PathBuf, &Version>,
+) -> Result<()> {
     for (_, dep) in deps.iter_mut() {
         let Some(t) = dep.as_table_like_mut() else {
             continue;
@@ -479,14 +498,15 @@ fn update_reqs(
         let Some(path) = t.get("path").and_then(toml_edit::Item::as_str) else {
             continue;
         };
-        let Some(&new) = bumped.get(&canonical(&base.join(path))) else {
+        let Some(new) = bumped.get(&canonical(&base.join(path))) else {
             continue;
         };
         if let Some(v) = t.get_mut("version") {
             let req = v.as_str().unwrap_or_default().to_owned();
-            set_str(v, &rewrite_req(&req, new));
+            set_str(v, &rewrite_req(&req, new)?);
         }
     }
+    Ok(())
 }
 
 /// The changelog section for one crate.
@@ -578,5 +598,13 @@ fn package(ws: &Workspace, plan: &[Planned]) -> Result<()> {
     }
     crate::util::run_status(&mut cmd).map_err(|e| {
         err!("{e}\n(the files are written; `cargo fetch` first if a dependency was not cached)")
-    })
+    })?;
+    // Where cargo put them: the target directory cargo resolved (CARGO_TARGET_DIR included).
+    println!("packaged into {}", package_dir(ws).display());
+    Ok(())
+}
+
+/// The directory `cargo package` writes `.crate` files to.
+pub(crate) fn package_dir(ws: &Workspace) -> PathBuf {
+    ws.target_dir.join("package")
 }

@@ -4,9 +4,10 @@
 
 use crate::changeset;
 use crate::release::{self, Options, Planned};
-use crate::semver::{Level, Version};
 use crate::util::temp_dir;
+use crate::version::Level;
 use crate::workspace::Workspace;
+use semver::Version;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,7 +26,8 @@ fn released_changelog(version: &str) -> String {
 }
 
 /// Crates with their own versions:
-/// `a` 0.1.0 <- `b` 0.3.2 (direct path dep, caret req) <- `c` 1.2.0 (workspace dep `=0.3.2`);
+/// `a` 0.1.0 <- `b` 0.3.2 (direct path dep, caret req) <- `c` 1.2.0 (workspace dep `=0.3.2`)
+/// <- `cli` 0.5.0 (binary only, like the facade's CLI package);
 /// `d` 0.1.0 never released, dev-depends on `a`; `tool` is `publish = false` and depends on `a`.
 fn independent() -> PathBuf {
     let root = temp_dir("ws").unwrap();
@@ -34,7 +36,7 @@ fn independent() -> PathBuf {
         "Cargo.toml",
         r#"[workspace]
 resolver = "3"
-members = ["a", "b", "c", "d", "tool"]
+members = ["a", "b", "c", "cli", "d", "tool"]
 
 [workspace.package]
 edition = "2024"
@@ -43,6 +45,7 @@ license = "MIT"
 [workspace.dependencies]
 # Internal crates, pinned.
 b = { path = "b", version = "=0.3.2" } # keep this comment
+c = { path = "c", version = "=1.2.0" }
 "#,
     );
     let krate = |name: &str, version: &str, deps: &str, extra: &str| {
@@ -80,9 +83,17 @@ b = { path = "b", version = "=0.3.2" } # keep this comment
         "[dependencies]\na = { path = \"../a\", version = \"=0.1.0\" }\n",
         "publish = false",
     );
+    put(
+        &root,
+        "cli/Cargo.toml",
+        "[package]\nname = \"cli\"\nversion = \"0.5.0\"\nedition.workspace = true\n\
+         license.workspace = true\ndescription = \"cli\"\n\n[dependencies]\nc.workspace = true\n",
+    );
+    put(&root, "cli/src/main.rs", "fn main() {}\n");
     put(&root, "a/CHANGELOG.md", &released_changelog("0.1.0"));
     put(&root, "b/CHANGELOG.md", &released_changelog("0.3.2"));
     put(&root, "c/CHANGELOG.md", &released_changelog("1.2.0"));
+    put(&root, "cli/CHANGELOG.md", &released_changelog("0.5.0"));
     root
 }
 
@@ -172,6 +183,14 @@ fn commit_all(root: &Path) {
     git(root, &["commit", "-q", "-m", "init"]);
 }
 
+/// Held by the tests that build rustdoc JSON: with `CARGO_TARGET_DIR` set, every temporary
+/// workspace writes `<target>/doc/a.json`, and one test must not read another's.
+fn rustdoc_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn opts(dry_run: bool, allow_dirty: bool, package: bool) -> Options {
     Options {
         dry_run,
@@ -188,6 +207,9 @@ fn topological_order_puts_dependencies_first() {
     let order = ws.topo_order().unwrap();
     let pos = |n: &str| order.iter().position(|o| o == n).unwrap();
     assert!(pos("a") < pos("b") && pos("b") < pos("c") && pos("a") < pos("tool"));
+    assert!(pos("c") < pos("cli"));
+    assert_eq!(ws.get("cli").unwrap().lib_name, None);
+    assert_eq!(ws.get("a").unwrap().lib_name.as_deref(), Some("a"));
     assert!(ws.get("b").unwrap().version == Version::new(0, 3, 2));
     assert!(!ws.get("tool").unwrap().publish);
     assert!(!ws.get("a").unwrap().inherits_version);
@@ -202,11 +224,17 @@ fn a_breaking_change_propagates_patch_bumps_to_dependents_only() {
     // d only dev-depends on a, tool is not published: neither is released.
     assert_eq!(
         summary(&plan),
-        ["a 0.1.0 -> 0.2.0", "b 0.3.2 -> 0.3.3", "c 1.2.0 -> 1.2.1"]
+        [
+            "a 0.1.0 -> 0.2.0",
+            "b 0.3.2 -> 0.3.3",
+            "c 1.2.0 -> 1.2.1",
+            "cli 0.5.0 -> 0.5.1"
+        ]
     );
     assert_eq!(plan[1].level, Level::Patch);
     assert_eq!(plan[1].reasons, ["depends on a (0.1.0 -> 0.2.0)"]);
     assert_eq!(plan[2].reasons, ["depends on b (0.3.2 -> 0.3.3)"]);
+    assert_eq!(plan[3].reasons, ["depends on c (1.2.0 -> 1.2.1)"]);
     let text = release::render_plan(&plan);
     assert!(text.contains("changeset remove-a-old (major)"), "{text}");
     std::fs::remove_dir_all(root).unwrap();
@@ -222,7 +250,10 @@ fn several_changesets_take_the_highest_level() {
         "Add c::more.",
     );
     let plan = plan_of(&root);
-    assert_eq!(summary(&plan), ["b 0.3.2 -> 0.3.3", "c 1.2.0 -> 1.3.0"]);
+    assert_eq!(
+        summary(&plan),
+        ["b 0.3.2 -> 0.3.3", "c 1.2.0 -> 1.3.0", "cli 0.5.0 -> 0.5.1"]
+    );
     assert_eq!(plan[1].notes.len(), 2);
     std::fs::remove_dir_all(root).unwrap();
 }
@@ -344,6 +375,13 @@ fn apply_rewrites_versions_requirements_changelogs_and_consumes_changesets() {
         get(&root, "c/CHANGELOG.md")
             .contains("## 1.2.1 - 2026-05-01\n\n### Dependencies\n\n- `b` 0.3.2 -> 0.3.3\n")
     );
+    // The binary-only package that depends on `c` moves with it.
+    assert!(get(&root, "Cargo.toml").contains("c = { path = \"c\", version = \"=1.2.1\" }\n"));
+    assert!(get(&root, "cli/Cargo.toml").contains("version = \"0.5.1\""));
+    assert!(
+        get(&root, "cli/CHANGELOG.md")
+            .contains("## 0.5.1 - 2026-05-01\n\n### Dependencies\n\n- `c` 1.2.0 -> 1.2.1\n")
+    );
     assert!(
         changeset::load_all(&root.join(".changeset"))
             .unwrap()
@@ -424,15 +462,17 @@ fn refuses_outside_git_unless_allowed() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
-/// Builds rustdoc JSON for a tiny crate (a few seconds) and packages the released crates.
+/// Builds rustdoc JSON for a tiny crate (a few seconds) and packages the released crates into
+/// the target directory cargo uses (`CARGO_TARGET_DIR` when set).
 #[test]
 fn refuses_lost_api_items_without_a_breaking_bump_then_releases_and_packages() {
+    let _lock = rustdoc_lock();
     let root = independent();
     // The listing as released: `a` had `gone` too.
     put(
         &root,
         "api/a.txt",
-        "pub fn a::gone()\npub fn a::kept()\npub mod a\n",
+        "pub mod a\npub fn a::gone()\npub fn a::kept()\n",
     );
     add(&root, &[("a", Level::Minor)], "Tidy a.");
     commit_all(&root);
@@ -441,16 +481,227 @@ fn refuses_lost_api_items_without_a_breaking_bump_then_releases_and_packages() {
         e.0.contains("a 0.1.0 -> 0.1.1 is not a breaking bump"),
         "{e}"
     );
-    assert!(e.0.contains("- pub fn a::gone()"), "{e}");
+    assert!(e.0.contains("lost 1 items:\n- pub fn a::gone()\n"), "{e}");
     assert!(!e.0.contains("a::kept"), "{e}");
 
     // Declared breaking: the same removal is fine, and every released crate is packaged offline,
-    // `c` against the unpublished new `b` it now pins.
+    // `c` against the unpublished new `b` it now pins, and the binary-only `cli` too.
     std::fs::remove_dir_all(root.join(".changeset")).unwrap();
     add(&root, &[("a", Level::Major)], "Remove a::gone.");
-    release::command(&root, &opts(false, true, true)).unwrap();
-    for f in ["a-0.2.0.crate", "b-0.3.3.crate", "c-1.2.1.crate"] {
-        assert!(root.join("target/package").join(f).exists(), "{f}");
+    let dir = release::package_dir(&Workspace::load(&root).unwrap());
+    let crates = [
+        "a-0.2.0.crate",
+        "b-0.3.3.crate",
+        "c-1.2.1.crate",
+        "cli-0.5.1.crate",
+    ];
+    // The target directory may be shared with earlier runs: only this run's files count.
+    for f in crates {
+        let _ = std::fs::remove_file(dir.join(f));
     }
+    release::command(&root, &opts(false, true, true)).unwrap();
+    for f in crates {
+        assert!(dir.join(f).exists(), "{f} in {}", dir.display());
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+/// The crate `a` of [`independent`] with types whose members the release gate watches.
+const SHAPES: &str = "//! Doc.
+
+/// Doc.
+pub fn kept() {}
+
+/// Users may match it without a wildcard.
+pub enum Closed {
+    /// Doc.
+    A,
+}
+
+/// Users must match it with a wildcard.
+#[non_exhaustive]
+pub enum Open {
+    /// Doc.
+    A,
+}
+
+/// Users may build it and match it without `..`.
+pub struct Point {
+    /// Doc.
+    pub x: u8,
+}
+
+/// Users can neither build it nor match it without `..`.
+pub struct Sealed {
+    /// Doc.
+    pub x: u8,
+    #[allow(dead_code)]
+    y: u8,
+}
+
+/// Users may build and match its variant's fields.
+#[non_exhaustive]
+pub enum Event {
+    /// Doc.
+    Moved {
+        /// Doc.
+        x: u8,
+    },
+}
+";
+
+/// `a::Closed` gains a variant: `(old, new)` source text.
+const CLOSED_GAINS_B: (&str, &str) = (
+    "    A,\n}\n\n/// Users must",
+    "    A,\n    /// Doc.\n    B,\n}\n\n/// Users must",
+);
+
+/// Releases `a` at `level` after replacing `old` by `new` in its source (dry run: the API check
+/// is all that runs), then restores the source.
+fn release_a_with(root: &Path, old: &str, new: &str, level: Level) -> crate::util::Result<()> {
+    assert!(SHAPES.contains(old), "{old}");
+    put(root, "a/src/lib.rs", &SHAPES.replacen(old, new, 1));
+    std::fs::remove_dir_all(root.join(".changeset")).ok();
+    add(root, &[("a", level)], "Change a.");
+    let r = release::command(root, &opts(true, true, false));
+    put(root, "a/src/lib.rs", SHAPES);
+    r
+}
+
+/// Rustdoc JSON of a tiny crate per case (about a second each).
+#[test]
+fn refuses_new_variants_and_fields_of_exhaustive_types_without_a_breaking_bump() {
+    let _lock = rustdoc_lock();
+    let root = independent();
+    put(&root, "a/src/lib.rs", SHAPES);
+    let ws = Workspace::load(&root).unwrap();
+    let listing = crate::api::generate(&ws, ws.get("a").unwrap()).unwrap();
+    put(&root, "api/a.txt", &crate::api::to_text(&listing.lines));
+    commit_all(&root);
+
+    // A variant of an exhaustive enum.
+    let (old, new) = CLOSED_GAINS_B;
+    let e = release_a_with(&root, old, new, Level::Minor).unwrap_err();
+    assert!(
+        e.0.contains("a 0.1.0 -> 0.1.1 is not a breaking bump"),
+        "{e}"
+    );
+    assert!(
+        e.0.contains("gained 1 items that break users:\n+ pub a::Closed::B    (a new variant of the exhaustive enum `pub enum a::Closed`)\n"),
+        "{e}"
+    );
+    assert!(!e.0.contains("lost"), "{e}");
+
+    // A public field of a struct whose fields users all see.
+    let e = release_a_with(
+        &root,
+        "    pub x: u8,\n}\n\n/// Users can",
+        "    pub x: u8,\n    /// Doc.\n    pub y: u8,\n}\n\n/// Users can",
+        Level::Patch,
+    )
+    .unwrap_err();
+    assert!(
+        e.0.contains("+ pub a::Point::y: u8    (a new public field of the exhaustive struct `pub struct a::Point`)"),
+        "{e}"
+    );
+
+    // A field of a variant without `#[non_exhaustive]` (its enum's attribute does not cover it).
+    let e = release_a_with(
+        &root,
+        "        x: u8,\n    },",
+        "        x: u8,\n        /// Doc.\n        y: u8,\n    },",
+        Level::Minor,
+    )
+    .unwrap_err();
+    assert!(
+        e.0.contains("+ pub a::Event::Moved::y: u8    (a new field of the exhaustive variant `pub a::Event::Moved`)"),
+        "{e}"
+    );
+
+    // Additions users cannot depend on the absence of: a variant of a `#[non_exhaustive]` enum,
+    // a field of a struct with private fields, a new type with its variants.
+    release_a_with(
+        &root,
+        "    A,\n}\n\n/// Users may build",
+        "    A,\n    /// Doc.\n    B,\n}\n\n/// Doc.\npub enum New {\n    /// Doc.\n    A,\n}\n\n/// Users may build",
+        Level::Minor,
+    )
+    .unwrap();
+    release_a_with(
+        &root,
+        "    pub x: u8,\n    #[allow",
+        "    pub x: u8,\n    /// Doc.\n    pub z: u8,\n    #[allow",
+        Level::Minor,
+    )
+    .unwrap();
+
+    // Declared breaking, the exhaustive enum may grow.
+    release_a_with(&root, old, new, Level::Major).unwrap();
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+/// The listing is `public-api`'s, with hidden fields marked and unstable auto traits left out;
+/// binary-only packages get none. Builds rustdoc JSON for the libraries of [`independent`].
+#[test]
+fn api_lists_each_library_with_public_api() {
+    let _lock = rustdoc_lock();
+    let root = independent();
+    put(
+        &root,
+        "a/src/lib.rs",
+        &format!(
+            "{SHAPES}
+/// Doc.
+pub trait Preset {{
+    /// Doc.
+    type Output;
+}}
+
+/// Doc.
+pub struct Verifier<P>(pub P);
+
+impl<P: Preset> Verifier<P> {{
+    /// Doc.
+    pub fn verify(&self) -> Result<<P as Preset>::Output, Sealed> {{
+        Err(Sealed {{ x: 0, y: 0 }})
+    }}
+}}
+"
+        ),
+    );
+    put(&root, "api/gone.txt", "pub mod gone\n");
+    crate::api::command(&root, false).unwrap();
+    let files: Vec<String> = std::fs::read_dir(root.join("api"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // `cli` has no library and `tool` is not published; the stale listing is removed.
+    assert_eq!(files, ["a.txt", "b.txt", "c.txt", "d.txt"]);
+    let a = get(&root, "api/a.txt");
+    for line in [
+        "pub mod a",
+        "pub fn a::kept()",
+        "pub enum a::Closed",
+        "pub a::Closed::A",
+        "#[non_exhaustive] pub enum a::Open",
+        "pub struct a::Point",
+        "pub a::Point::x: u8",
+        "pub struct a::Sealed { .. }",
+        "pub a::Sealed::x: u8",
+        "impl core::marker::Send for a::Point",
+        "pub fn a::Verifier<P>::verify(&self) -> core::result::Result<<P as a::Preset>::Output, a::Sealed>",
+    ] {
+        assert!(a.lines().any(|l| l == line), "{line:?} not in\n{a}");
+    }
+    assert!(!a.contains("Freeze"), "{a}");
+    assert!(!a.contains("Sealed::y"), "{a}");
+    // Blanket impls (`impl<T> From<T> for T`, ...) say nothing about this crate.
+    assert!(!a.contains("impl<T"), "{a}");
+    crate::api::command(&root, true).unwrap();
+    put(&root, "a/src/lib.rs", SHAPES);
+    let e = crate::api::command(&root, true).unwrap_err();
+    assert!(e.0.contains("drifted"), "{e}");
     std::fs::remove_dir_all(root).unwrap();
 }

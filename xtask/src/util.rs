@@ -101,27 +101,10 @@ pub(crate) fn describe(cmd: &Command) -> String {
     s
 }
 
-/// Today's UTC date as `YYYY-MM-DD`, without a date crate (civil-from-days, Howard Hinnant).
+/// Today's UTC date as `YYYY-MM-DD`, for changelog headings.
 pub(crate) fn today_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    civil_date(i64::try_from(secs / 86_400).unwrap_or(0))
-}
-
-/// Converts days since 1970-01-01 to `YYYY-MM-DD`.
-pub(crate) fn civil_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    // `Date`'s `Display` is ISO 8601's `YYYY-MM-DD`.
+    time::OffsetDateTime::now_utc().date().to_string()
 }
 
 #[cfg(test)]
@@ -144,12 +127,18 @@ pub(crate) fn temp_dir(tag: &str) -> Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-        assert_eq!(civil_date(20_454), "2026-01-01");
+    fn today_is_an_iso_date() {
+        let d = super::today_utc();
+        let parts: Vec<&str> = d.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [4, 2, 2],
+            "{d}"
+        );
+        assert!(
+            parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())),
+            "{d}"
+        );
     }
 }

@@ -1,9 +1,11 @@
-//! The workspace as `cargo metadata` and the manifests describe it: members, versions, path deps.
+//! The workspace as `cargo metadata` describes it (through `cargo_metadata`): members, versions,
+//! library targets, path dependencies between members and the target directory.
 
-use crate::semver::Version;
-use crate::util::{Result, err, read, run_output};
-use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::util::{Result, err, read};
+use crate::version::check_release;
+use cargo_metadata::{DependencyKind, MetadataCommand};
+use semver::Version;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// How a dependency is used.
@@ -30,7 +32,8 @@ pub(crate) struct Package {
     pub(crate) dir: PathBuf,
     /// `publish = false` members are never released.
     pub(crate) publish: bool,
-    /// The library target's crate name (`clerk_token_types`), if the package has a library.
+    /// The library target's crate name (`clerk_token_types`); `None` for a binary-only package,
+    /// which has no API listing.
     pub(crate) lib_name: Option<String>,
     /// `version.workspace = true`: the version lives in `[workspace.package]`, shared in lockstep.
     pub(crate) inherits_version: bool,
@@ -41,110 +44,74 @@ pub(crate) struct Package {
 #[derive(Clone, Debug)]
 pub(crate) struct Workspace {
     pub(crate) root: PathBuf,
+    /// Where cargo builds: `CARGO_TARGET_DIR`, `build.target-dir` or `<root>/target`, as cargo
+    /// resolves it.
     pub(crate) target_dir: PathBuf,
     pub(crate) packages: Vec<Package>,
 }
 
 impl Workspace {
-    /// Loads the workspace whose root manifest is `root/Cargo.toml`.
+    /// Loads the workspace whose root manifest is `root/Cargo.toml` (`cargo metadata --no-deps`,
+    /// run with `$CARGO` so the toolchain matches).
     pub(crate) fn load(root: &Path) -> Result<Self> {
-        let out = run_output(
-            crate::util::cargo()
-                .args([
-                    "metadata",
-                    "--format-version",
-                    "1",
-                    "--no-deps",
-                    "--manifest-path",
-                ])
-                .arg(root.join("Cargo.toml")),
-        )?;
-        Self::from_metadata(root, &serde_json::from_str(&out)?)
+        let meta = MetadataCommand::new()
+            .manifest_path(root.join("Cargo.toml"))
+            .no_deps()
+            .exec()
+            .map_err(|e| err!("cargo metadata for {}: {e}", root.display()))?;
+        Self::from_metadata(root, &meta)
     }
 
-    pub(crate) fn from_metadata(root: &Path, meta: &Value) -> Result<Self> {
-        let target_dir = meta["target_directory"]
-            .as_str()
-            .map_or_else(|| root.join("target"), PathBuf::from);
-        let members: BTreeSet<&str> = meta["workspace_members"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let raw = meta["packages"]
-            .as_array()
-            .ok_or_else(|| err!("cargo metadata has no packages"))?;
-        let raw: Vec<&Value> = raw
+    fn from_metadata(root: &Path, meta: &cargo_metadata::Metadata) -> Result<Self> {
+        let members = meta.workspace_packages();
+        // Each member's directory, to recognise path dependencies on members.
+        let by_dir: BTreeMap<&Path, &str> = members
             .iter()
-            .filter(|p| p["id"].as_str().is_some_and(|id| members.contains(id)))
+            .filter_map(|p| Some((p.manifest_path.parent()?.as_std_path(), p.name.as_str())))
             .collect();
-        // Map each member's directory to its name, to recognise path dependencies on members.
-        let mut by_dir = BTreeMap::new();
-        for p in &raw {
-            let (Some(name), Some(manifest)) = (p["name"].as_str(), p["manifest_path"].as_str())
-            else {
-                return Err(err!("cargo metadata package without name or manifest_path"));
-            };
-            let dir = Path::new(manifest)
-                .parent()
-                .unwrap_or(Path::new(""))
-                .to_owned();
-            by_dir.insert(dir, name.to_owned());
-        }
         let mut packages = Vec::new();
-        for p in raw {
-            let name = p["name"].as_str().unwrap_or_default().to_owned();
-            let manifest_path = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+        for p in members {
+            let name = p.name.to_string();
+            check_release(&p.version).map_err(|e| err!("{name}: {e}"))?;
+            let manifest_path = p.manifest_path.clone().into_std_path_buf();
             let dir = manifest_path.parent().unwrap_or(Path::new("")).to_owned();
-            let version = Version::parse(p["version"].as_str().unwrap_or_default())
-                .map_err(|e| err!("{name}: {e}"))?;
-            // `publish`: null means any registry, [] means `publish = false`.
-            let publish = p["publish"].as_array().is_none_or(|a| !a.is_empty());
-            let lib_name = p["targets"].as_array().and_then(|ts| {
-                ts.iter()
-                    .find(|t| {
-                        t["kind"].as_array().is_some_and(|k| {
-                            k.iter().any(|k| {
-                                matches!(k.as_str(), Some("lib" | "rlib" | "dylib" | "proc-macro"))
-                            })
-                        })
+            let lib_name = p
+                .targets
+                .iter()
+                .find(|t| t.is_lib() || t.is_rlib() || t.is_dylib() || t.is_proc_macro())
+                .map(|t| t.name.replace('-', "_"));
+            let deps = p
+                .dependencies
+                .iter()
+                .filter_map(|d| {
+                    let dep_name = by_dir.get(d.path.as_ref()?.as_std_path())?;
+                    let kind = match d.kind {
+                        DependencyKind::Development => DepKind::Dev,
+                        DependencyKind::Build => DepKind::Build,
+                        _ => DepKind::Normal,
+                    };
+                    Some(InternalDep {
+                        name: (*dep_name).to_owned(),
+                        kind,
                     })
-                    .and_then(|t| t["name"].as_str())
-                    .map(|n| n.replace('-', "_"))
-            });
-            let mut deps = Vec::new();
-            for d in p["dependencies"].as_array().into_iter().flatten() {
-                let Some(path) = d["path"].as_str() else {
-                    continue;
-                };
-                let Some(dep_name) = by_dir.get(Path::new(path)) else {
-                    continue;
-                };
-                let kind = match d["kind"].as_str() {
-                    Some("dev") => DepKind::Dev,
-                    Some("build") => DepKind::Build,
-                    _ => DepKind::Normal,
-                };
-                deps.push(InternalDep {
-                    name: dep_name.clone(),
-                    kind,
-                });
-            }
-            let inherits_version = manifest_inherits_version(&manifest_path)?;
+                })
+                .collect();
             packages.push(Package {
                 name,
-                version,
+                version: p.version.clone(),
+                inherits_version: manifest_inherits_version(&manifest_path)?,
                 manifest_path,
                 dir,
-                publish,
+                // `publish`: absent means any registry, `[]` means `publish = false`.
+                publish: p.publish.as_ref().is_none_or(|r| !r.is_empty()),
                 lib_name,
-                inherits_version,
                 deps,
             });
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Self {
             root: root.to_owned(),
-            target_dir,
+            target_dir: meta.target_directory.clone().into_std_path_buf(),
             packages,
         })
     }
@@ -182,7 +149,8 @@ impl Workspace {
     }
 }
 
-/// Whether a member manifest says `version.workspace = true`.
+/// Whether a member manifest says `version.workspace = true` (`cargo metadata` reports only the
+/// resolved version, not where it came from).
 fn manifest_inherits_version(manifest: &Path) -> Result<bool> {
     let doc: toml_edit::DocumentMut = read(manifest)?
         .parse()

@@ -31,7 +31,7 @@ use clerk_m2m::{MachineAuth, is_jwt_format};
 
 use super::lines::{Line, LineReader};
 use super::out::stdout_error;
-use super::verify::{Rendered, render, render_rejection, try_verify_local};
+use super::verify::{Rendered, render, render_rejection};
 use super::{Exit, Failure};
 
 /// Tokens per chunk: enough that handing a chunk between threads (a channel send, a wake-up)
@@ -295,7 +295,7 @@ fn verify_chunk(shared: &Arc<Shared>, chunk: &Chunk, tx: &Sender<Msg>) -> Option
             Entry::Token(r) => {
                 let token = &chunk.text[r.clone()];
                 let local = if shared.network_jwts.load(Ordering::Relaxed) == 0 {
-                    try_verify_local(&shared.auth, token)
+                    shared.auth.try_verify_local(token)
                 } else {
                     None
                 };

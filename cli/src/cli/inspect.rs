@@ -1,7 +1,8 @@
 //! `inspect`: decode a token without verifying it, and say what verification would check.
 
 use clap::Args;
-use clerk_m2m::{Jwt, JwtCategory, JwtHeader, TokenType, classify, is_jwt_format};
+use clerk_m2m::dangerous::Jwt;
+use clerk_m2m::{JwtCategory, JwtHeader, TokenType, classify, is_jwt_format};
 use clerk_token_types::{ClaimValue, NumericDate, format_utc, machine_token_type_by_prefix};
 use serde_json::{Map, Value, json};
 
@@ -58,7 +59,7 @@ pub(crate) fn inspect(token: &str, now_ms: i64) -> Value {
             "note": "opaque tokens carry no readable data; only the Backend API can verify them",
         });
     }
-    let jwt = match Jwt::decode(token) {
+    let jwt = match clerk_m2m::dangerous::insecure_decode(token) {
         Ok(j) => j,
         Err(e) => {
             return json!({

@@ -1,7 +1,11 @@
 //! `create`, `list` and `revoke`: the M2M token endpoints of the Backend API.
 
+use std::time::Duration;
+
 use clap::{Args, ValueEnum};
-use clerk_m2m::{CreateM2MTokenParams, Expiration, ListM2MTokensParams, TokenFormat};
+use clerk_m2m::{
+    CreateM2MTokenParams, Expiration, ListM2MTokensParams, RevokeM2MTokenParams, TokenFormat,
+};
 use serde_json::json;
 
 use super::keys::{KeyArgs, build};
@@ -36,14 +40,14 @@ pub(crate) struct CreateArgs {
 pub(crate) async fn create(a: CreateArgs) -> Result<Exit, Failure> {
     a.keys.require_machine_key()?;
     let auth = build(a.keys.builder()?)?;
-    let seconds_until_expiration = match a.expires_in.as_deref() {
+    let expiration = match a.expires_in.as_deref() {
         None => Expiration::MachineDefault,
         Some("never") => Expiration::Never,
-        Some(s) => Expiration::Seconds(s.parse().map_err(|_| {
+        Some(s) => Expiration::After(Duration::from_secs(s.parse().map_err(|_| {
             Failure::usage(format!(
                 "--expires-in: expected seconds or `never`, got {s:?}"
             ))
-        })?),
+        })?)),
     };
     let claims = match a.claims.as_deref() {
         None => None,
@@ -56,16 +60,18 @@ pub(crate) async fn create(a: CreateArgs) -> Result<Exit, Failure> {
             Some(v)
         }
     };
-    let params = CreateM2MTokenParams {
-        token_format: Some(match a.format {
+    let mut params = CreateM2MTokenParams::new()
+        .token_format(match a.format {
             Format::Opaque => TokenFormat::Opaque,
             Format::Jwt => TokenFormat::Jwt,
-        }),
-        seconds_until_expiration,
-        claims,
-        min_remaining_ttl_seconds: a.min_remaining_ttl,
-        ..Default::default()
-    };
+        })
+        .expiration(expiration);
+    if let Some(claims) = claims {
+        params = params.claims(claims);
+    }
+    if let Some(secs) = a.min_remaining_ttl {
+        params = params.min_remaining_ttl(Duration::from_secs(secs));
+    }
     let token = auth.create_m2m_token(params).await?;
     print_json(&serde_json::to_value(&token).unwrap_or_default())?;
     Ok(Exit::Ok)
@@ -119,7 +125,11 @@ pub(crate) struct RevokeArgs {
 pub(crate) async fn revoke(a: RevokeArgs) -> Result<Exit, Failure> {
     a.keys.require_any_key()?;
     let auth = build(a.keys.builder()?)?;
-    let token = auth.revoke_m2m_token(&a.id, a.reason.as_deref()).await?;
+    let params = match a.reason {
+        Some(reason) => RevokeM2MTokenParams::new().reason(reason),
+        None => RevokeM2MTokenParams::new(),
+    };
+    let token = auth.revoke_m2m_token(&a.id, params).await?;
     print_json(&serde_json::to_value(&token).unwrap_or_default())?;
     Ok(Exit::Ok)
 }

@@ -3,11 +3,9 @@
 
 use std::io::Read as _;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 use clap::Args;
-use clerk_m2m::{ErrorCode, FixedClock, MachineAuth, Reason, VerifiedToken, is_jwt_format};
-use clerk_token_types::machine_token_type_by_prefix;
+use clerk_m2m::{ErrorCode, FixedClock, MachineAuth, Reason, VerifiedToken};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -76,28 +74,6 @@ pub(crate) fn run(a: VerifyArgs, runtime: &tokio::runtime::Runtime) -> Result<Ex
             max_line: usize::try_from(a.max_line_bytes).unwrap_or(usize::MAX),
         }
         .run(runtime),
-    }
-}
-
-/// Verifies `token` right now if that needs no I/O: its key is the PEM key or in the JWKS
-/// cache. `None` when it needs the network (an opaque token, a cold or stale JWKS); the caller
-/// then verifies it on the async runtime.
-///
-/// TODO(merge): the facade's synchronous local-verification entry point replaces this body; it
-/// polls the ordinary verification future once, which completes on that poll exactly when no
-/// I/O is needed (a pending poll is dropped, cancelling any fetch it started).
-pub(crate) fn try_verify_local(
-    auth: &MachineAuth,
-    token: &str,
-) -> Option<Result<VerifiedToken, clerk_m2m::Error>> {
-    // Opaque tokens always need the Backend API: do not start a request only to drop it.
-    if !is_jwt_format(token) && machine_token_type_by_prefix(token).is_some() {
-        return None;
-    }
-    let future = std::pin::pin!(auth.verify_machine_token(token));
-    match future.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(result) => Some(result),
-        Poll::Pending => None,
     }
 }
 

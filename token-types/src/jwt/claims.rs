@@ -2,16 +2,15 @@
 
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::map::Entry;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::header::string_array;
-use super::member::{MemberName, ReadInto, Seen, Shape, Shaped, duplicate};
+use super::{MemberName, Seen, insert_new};
 
 /// A claim that is present: either of the expected JSON type, or kept as it was (JSON `null` too)
-/// so the verifier can report it the way the reference does.
+/// so the verifier can report it the way Clerk's JS SDK does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClaimValue<T> {
     /// The expected type.
@@ -112,8 +111,11 @@ impl Serialize for Audience {
 pub struct NumericDate(pub f64);
 
 impl NumericDate {
-    /// Milliseconds the way the reference computes them: `trunc(seconds) * 1000`, saturating at the
-    /// `i64` range.
+    /// Milliseconds as Clerk's JS SDK compares times when it verifies a JWT: whole seconds
+    /// times 1000 (its `assertions.ts` builds the date with `setUTCSeconds`, which truncates
+    /// toward zero), saturating at the `i64` range. For the verifier's time rules (`exp`, `nbf`,
+    /// `iat`); for the millisecond timestamps of an [`M2MToken`](crate::M2MToken) see
+    /// [`to_millis_with_fraction`](Self::to_millis_with_fraction).
     ///
     /// ```rust
     /// use clerk_token_types::NumericDate;
@@ -124,6 +126,23 @@ impl NumericDate {
     pub fn to_millis(self) -> i64 {
         // `as` saturates (and maps NaN, which JSON cannot carry, to 0).
         (self.0.trunc() * 1000.0) as i64
+    }
+
+    /// Milliseconds as Clerk's JS SDK maps a verified JWT to a token object
+    /// (`M2MToken.fromJwtPayload`: `expiration: payload.exp * 1000`): the product in `f64`, so a
+    /// fractional second is kept, then truncated toward zero to whole milliseconds as a JS `Date`
+    /// does (`TimeClip`), saturating at the `i64` range.
+    ///
+    /// ```rust
+    /// use clerk_token_types::NumericDate;
+    /// assert_eq!(NumericDate(1790003600.5).to_millis_with_fraction(), 1_790_003_600_500);
+    /// assert_eq!(NumericDate(-1.5).to_millis_with_fraction(), -1500);
+    /// assert_eq!(NumericDate(1e300).to_millis_with_fraction(), i64::MAX);
+    /// assert_eq!(NumericDate(-1e300).to_millis_with_fraction(), i64::MIN);
+    /// ```
+    pub fn to_millis_with_fraction(self) -> i64 {
+        // `as` truncates toward zero and saturates (NaN, which JSON cannot carry, gives 0).
+        (self.0 * 1000.0) as i64
     }
 }
 
@@ -447,168 +466,95 @@ impl<'de> Deserialize<'de> for JwtClaims {
     /// One pass over the object; duplicate claim names are errors, mistyped claims are kept as
     /// [`ClaimValue::Invalid`].
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut c = Self::default();
-        c.read_from(d)?;
-        Ok(c)
+        d.deserialize_map(ClaimsVisitor)
     }
 }
 
-impl ReadInto for JwtClaims {
-    fn read_from<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(ClaimsVisitor(self))
-    }
+/// A typed claim read from the JSON value serde_json built for it (crate-private: not a public
+/// conversion, so it does not become API).
+trait FromClaimJson {
+    fn from_json(v: Value) -> Self;
 }
 
-impl Shape for ClaimValue<String> {
-    fn of_value(v: Value) -> Self {
+impl FromClaimJson for ClaimValue<String> {
+    fn from_json(v: Value) -> Self {
         match v {
             Value::String(s) => Self::Valid(s),
             other => Self::Invalid(other),
         }
     }
-    fn of_str(s: &str) -> Self {
-        Self::Valid(s.to_owned())
-    }
-    fn of_string(s: String) -> Self {
-        Self::Valid(s)
-    }
 }
 
-impl Shape for ClaimValue<NumericDate> {
-    fn of_value(v: Value) -> Self {
-        match v {
-            Value::Number(n) => Self::of_number(n),
-            other => Self::Invalid(other),
-        }
-    }
-    fn of_number(n: Number) -> Self {
-        match n.as_f64() {
-            Some(f) if f.is_finite() => Self::Valid(NumericDate(f)),
-            _ => Self::Invalid(Value::Number(n)),
+impl FromClaimJson for ClaimValue<NumericDate> {
+    /// A finite JSON number is a date; serde_json never yields a non-finite one, but the check
+    /// keeps that an explicit rule rather than an assumption.
+    fn from_json(v: Value) -> Self {
+        match v.as_f64() {
+            Some(f) if v.is_number() && f.is_finite() => Self::Valid(NumericDate(f)),
+            _ => Self::Invalid(v),
         }
     }
 }
 
-/// An element of an `aud` array: strings are kept as such until a non-string shows up.
-enum AudienceItem {
-    String(String),
-    Other(Value),
-}
-
-impl Shape for AudienceItem {
-    fn of_value(v: Value) -> Self {
-        match v {
-            Value::String(s) => Self::String(s),
-            other => Self::Other(other),
-        }
-    }
-    fn of_str(s: &str) -> Self {
-        Self::String(s.to_owned())
-    }
-    fn of_string(s: String) -> Self {
-        Self::String(s)
-    }
-}
-
-impl Shape for ClaimValue<Audience> {
-    fn of_value(v: Value) -> Self {
+impl FromClaimJson for ClaimValue<Audience> {
+    fn from_json(v: Value) -> Self {
         match v {
             Value::String(s) => Self::Valid(Audience::One(s)),
             Value::Array(items) if items.iter().all(Value::is_string) => {
-                // All strings, checked above; `string_array` cannot fail here.
                 match string_array(Value::Array(items)) {
                     Some(list) => Self::Valid(Audience::Many(list)),
+                    // Unreachable: every item was checked to be a string.
                     None => Self::Invalid(Value::Null),
                 }
             }
             other => Self::Invalid(other),
         }
     }
-    fn of_str(s: &str) -> Self {
-        Self::Valid(Audience::One(s.to_owned()))
-    }
-    fn of_string(s: String) -> Self {
-        Self::Valid(Audience::One(s))
-    }
-    /// Collects strings straight into the audience list; the first non-string turns what was
-    /// read so far back into JSON values and the rest is read as JSON.
-    fn of_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
-        let mut list = Vec::new();
-        while let Some(Shaped(item)) = seq.next_element::<Shaped<AudienceItem>>()? {
-            match item {
-                AudienceItem::String(s) => list.push(s),
-                AudienceItem::Other(v) => {
-                    let mut items: Vec<Value> = list.into_iter().map(Value::String).collect();
-                    items.push(v);
-                    while let Some(v) = seq.next_element::<Value>()? {
-                        items.push(v);
-                    }
-                    return Ok(Self::Invalid(Value::Array(items)));
-                }
-            }
-        }
-        Ok(Self::Valid(Audience::Many(list)))
-    }
 }
 
-/// Reads the next member value as a typed claim.
-fn claim<'de, T: Shape, A: MapAccess<'de>>(map: &mut A) -> Result<Option<T>, A::Error> {
-    let Shaped(v) = map.next_value::<Shaped<T>>()?;
-    Ok(Some(v))
-}
+struct ClaimsVisitor;
 
-/// Fills in claims that start out empty.
-struct ClaimsVisitor<'a>(&'a mut JwtClaims);
-
-impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = JwtClaims;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let c = self.0;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JwtClaims, A::Error> {
+        // Each typed claim is read as a `Value` and then typed, so a mistyped one is kept exactly
+        // as serde_json read it.
+        fn claim<'de, T, A>(
+            seen: &mut Seen,
+            bit: u8,
+            name: &str,
+            map: &mut A,
+        ) -> Result<Option<T>, A::Error>
+        where
+            T: FromClaimJson,
+            A: MapAccess<'de>,
+        {
+            seen.mark(bit, name)?;
+            Ok(Some(T::from_json(map.next_value()?)))
+        }
+        let mut c = JwtClaims::default();
         let mut seen = Seen::default();
-        while let Some(name) = map.next_key::<MemberName<'de>>()? {
-            let n = name.as_str();
-            match n {
-                "iss" | "sub" | "jti" | "scopes" | "azp" => {
-                    let (bit, slot) = match n {
-                        "iss" => (0, &mut c.iss),
-                        "sub" => (1, &mut c.sub),
-                        "jti" => (2, &mut c.jti),
-                        "scopes" => (3, &mut c.scopes),
-                        _ => (4, &mut c.azp),
-                    };
-                    seen.mark(bit, n)?;
-                    *slot = claim(&mut map)?;
-                }
-                "exp" | "nbf" | "iat" => {
-                    let (bit, slot) = match n {
-                        "exp" => (5, &mut c.exp),
-                        "nbf" => (6, &mut c.nbf),
-                        _ => (7, &mut c.iat),
-                    };
-                    seen.mark(bit, n)?;
-                    *slot = claim(&mut map)?;
-                }
-                "aud" => {
-                    seen.mark(8, n)?;
-                    c.aud = claim(&mut map)?;
-                }
-                _ => {
-                    let value: Value = map.next_value()?;
-                    match c.extra.entry(name.into_string()) {
-                        Entry::Vacant(e) => {
-                            e.insert(value);
-                        }
-                        Entry::Occupied(e) => return Err(duplicate(e.key())),
-                    }
-                }
+        while let Some(MemberName(name)) = map.next_key()? {
+            let (s, m) = (&mut seen, &mut map);
+            match &*name {
+                "iss" => c.iss = claim(s, 0, &name, m)?,
+                "sub" => c.sub = claim(s, 1, &name, m)?,
+                "aud" => c.aud = claim(s, 2, &name, m)?,
+                "exp" => c.exp = claim(s, 3, &name, m)?,
+                "nbf" => c.nbf = claim(s, 4, &name, m)?,
+                "iat" => c.iat = claim(s, 5, &name, m)?,
+                "jti" => c.jti = claim(s, 6, &name, m)?,
+                "scopes" => c.scopes = claim(s, 7, &name, m)?,
+                "azp" => c.azp = claim(s, 8, &name, m)?,
+                _ => insert_new(&mut c.extra, name, map.next_value()?)?,
             }
         }
-        Ok(())
+        Ok(c)
     }
 }
 

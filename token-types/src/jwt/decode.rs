@@ -1,26 +1,29 @@
 //! Splitting, base64url-decoding and parsing a compact JWS, keeping the raw text.
 
-use std::cell::RefCell;
 use std::fmt;
-use std::sync::Arc;
 
 use base64::Engine as _;
-use serde::de::DeserializeSeed as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::b64::{self, B64};
-use super::flat;
-use super::member::{InPlace, ReadInto};
 use super::{JwtClaims, JwtHeader};
 use crate::error::{Error, Segment};
 
 /// The default cap on a token's length: 16 KiB, far above any Clerk token (about 1 KiB).
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// Header and payload segments up to this many decoded bytes are decoded on the stack; Clerk's
-/// are a few hundred bytes, so the hot path allocates no scratch buffer.
-const STACK_SCRATCH: usize = 1024;
+/// Canonical unpadded base64url: the `base64` crate's `URL_SAFE_NO_PAD` refuses `=` padding
+/// (`DecodePaddingMode::RequireNone`) and non-zero leftover bits (trailing bits are not allowed
+/// by default), so every byte string has exactly one accepted text. Tested below.
+const B64: base64::engine::GeneralPurpose = URL_SAFE_NO_PAD;
 
-/// Options for [`Jwt::decode_with`].
+/// Options for [`dangerous::insecure_decode_with`](crate::dangerous::insecure_decode_with).
+///
+/// ```rust
+/// use clerk_token_types::{DecodeOptions, DEFAULT_MAX_TOKEN_BYTES};
+/// assert_eq!(DecodeOptions::default().max_token_bytes, DEFAULT_MAX_TOKEN_BYTES);
+/// assert_eq!(DecodeOptions::new().with_max_token_bytes(2048).max_token_bytes, 2048);
+/// ```
+#[non_exhaustive]
 #[derive(Clone, Debug)]
 pub struct DecodeOptions {
     /// Tokens longer than this many bytes are rejected before any other work.
@@ -35,7 +38,22 @@ impl Default for DecodeOptions {
     }
 }
 
-/// A decoded (not verified) compact JWS.
+impl DecodeOptions {
+    /// The defaults ([`DEFAULT_MAX_TOKEN_BYTES`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the length cap in bytes.
+    pub fn with_max_token_bytes(mut self, max_token_bytes: usize) -> Self {
+        self.max_token_bytes = max_token_bytes;
+        self
+    }
+}
+
+/// A decoded compact JWS. Holding one says nothing about its authenticity: it comes from
+/// [`dangerous::insecure_decode`](crate::dangerous::insecure_decode) (form only) or from a
+/// verifier that checked it.
 ///
 /// It keeps the token text as received, so [`signing_input`](Self::signing_input) is exactly the
 /// bytes that were signed. `Debug` shows the header and claims but never the raw token or the
@@ -46,8 +64,7 @@ pub struct Jwt {
     /// Byte offsets of the two dots in `raw`.
     dot1: usize,
     dot2: usize,
-    /// Shared with this thread's header cache (see [`decode_header`]).
-    header: Arc<JwtHeader>,
+    header: JwtHeader,
     claims: JwtClaims,
     signature: Vec<u8>,
 }
@@ -62,90 +79,42 @@ impl fmt::Debug for Jwt {
     }
 }
 
-impl Jwt {
-    /// Decodes with the default options ([`DEFAULT_MAX_TOKEN_BYTES`]).
-    ///
-    /// Stricter than the reference (§5.1) where it is loose: `=` padding, invalid UTF-8 in the
-    /// header or payload, a header or payload that is not a JSON object, duplicate member names,
-    /// and a non-string `alg`/`kid`/`typ`/`cty` are all errors. An empty signature segment decodes
-    /// (to no bytes) as in the reference; signature verification rejects it.
-    ///
-    /// ```rust
-    /// use clerk_token_types::{encode_segment, Jwt};
-    /// let token = format!(
-    ///     "{}.{}.{}",
-    ///     encode_segment(br#"{"alg":"RS256","kid":"ins_1"}"#),
-    ///     encode_segment(br#"{"sub":"mch_1","exp":1700000000}"#),
-    ///     encode_segment(b"sig"),
-    /// );
-    /// let jwt = Jwt::decode(&token)?;
-    /// assert_eq!(jwt.header().kid.as_deref(), Some("ins_1"));
-    /// assert_eq!(jwt.signature(), b"sig");
-    /// assert_eq!(jwt.signing_input(), token.rsplit_once('.').unwrap().0.as_bytes());
-    ///
-    /// let err = Jwt::decode("a.b").unwrap_err();
-    /// assert_eq!(err.to_string(), "Invalid JWT form. A JWT consists of three parts separated by dots.");
-    /// # Ok::<(), clerk_token_types::Error>(())
-    /// ```
-    pub fn decode(token: &str) -> Result<Self, Error> {
-        Self::decode_with(token, &DecodeOptions::default())
-    }
-
-    /// Decodes with explicit options.
-    ///
-    /// ```rust
-    /// use clerk_token_types::{DecodeOptions, Error, Jwt};
-    /// let opts = DecodeOptions { max_token_bytes: 8 };
-    /// assert!(matches!(Jwt::decode_with("aaaa.bbbb.cccc", &opts), Err(Error::TooLarge { len: 14, max: 8 })));
-    /// ```
-    pub fn decode_with(token: &str, opts: &DecodeOptions) -> Result<Self, Error> {
-        let (dot1, dot2) = split(token, opts)?;
-        Self::parse(token.to_owned(), dot1, dot2)
-    }
-
-    /// Like [`decode_with`](Self::decode_with) for an owned token, saving a copy.
-    ///
-    /// ```rust
-    /// use clerk_token_types::{DecodeOptions, Jwt};
-    /// assert!(Jwt::decode_owned(String::from("x"), &DecodeOptions::default()).is_err());
-    /// ```
-    pub fn decode_owned(token: String, opts: &DecodeOptions) -> Result<Self, Error> {
-        let (dot1, dot2) = split(&token, opts)?;
-        Self::parse(token, dot1, dot2)
-    }
-
-    fn parse(raw: String, dot1: usize, dot2: usize) -> Result<Self, Error> {
-        // One scratch buffer serves the header and then the payload: both are parsed into owned
-        // values straight from it, and only the signature bytes are kept.
-        let mut scratch = [0u8; STACK_SCRATCH];
-        let header = match decode_header(&raw[..dot1], &mut scratch) {
-            Ok(header) => header,
-            Err(e) => return Err(three_parts_first(&raw, dot2, e)),
-        };
-        let mut jwt = Self {
-            raw,
-            dot1,
-            dot2,
-            header,
-            claims: JwtClaims::default(),
-            signature: Vec::new(),
-        };
-        match jwt.fill(&mut scratch) {
-            Ok(()) => Ok(jwt),
-            Err(e) => Err(three_parts_first(&jwt.raw, dot2, e)),
+/// Decodes a token, borrowed or owned (an owned one is kept without a copy): size cap, the two
+/// dots, then each segment. The rules are documented on
+/// [`dangerous::insecure_decode`](crate::dangerous::insecure_decode).
+pub(crate) fn decode_with<T: AsRef<str> + Into<String>>(
+    token: T,
+    opts: &DecodeOptions,
+) -> Result<Jwt, Error> {
+    let (dot1, dot2) = split(token.as_ref(), opts)?;
+    let raw = token.as_ref();
+    // A decode error, unless the token has more than two dots: then "three parts" is the error,
+    // as it would have been had the dots been counted first. They are counted only on failure: a
+    // dot in the signature segment fails its base64 (a dot is outside the alphabet), so a token
+    // that decoded has exactly two.
+    let three_parts_first = |e: Error| {
+        if raw[dot2 + 1..].contains('.') {
+            Error::NotThreeParts
+        } else {
+            e
         }
-    }
+    };
+    let header: JwtHeader =
+        json_segment(&raw[..dot1], Segment::Header).map_err(three_parts_first)?;
+    let claims: JwtClaims =
+        json_segment(&raw[dot1 + 1..dot2], Segment::Payload).map_err(three_parts_first)?;
+    let signature = b64(&raw[dot2 + 1..], Segment::Signature).map_err(three_parts_first)?;
+    Ok(Jwt {
+        raw: token.into(),
+        dot1,
+        dot2,
+        header,
+        claims,
+        signature,
+    })
+}
 
-    /// Base64url-decodes and parses the payload into the (empty) claims, in place, and decodes
-    /// the signature.
-    fn fill(&mut self, scratch: &mut [u8; STACK_SCRATCH]) -> Result<(), Error> {
-        let p = &self.raw[self.dot1 + 1..self.dot2];
-        let s = &self.raw[self.dot2 + 1..];
-        json_segment(p, Segment::Payload, scratch, &mut self.claims)?;
-        self.signature = vec![0u8; b64_len(s, Segment::Signature)?];
-        b64_into(s, &mut self.signature, Segment::Signature)
-    }
-
+impl Jwt {
     /// The protected header.
     pub fn header(&self) -> &JwtHeader {
         &self.header
@@ -160,9 +129,9 @@ impl Jwt {
     /// without copying them (see [`M2MToken::from_jwt_claims_owned`](crate::M2MToken)).
     ///
     /// ```rust
-    /// use clerk_token_types::{encode_segment, Jwt};
+    /// use clerk_token_types::{dangerous, encode_segment};
     /// let t = format!("{}.{}.", encode_segment(b"{}"), encode_segment(br#"{"sub":"mch_1"}"#));
-    /// let jwt = Jwt::decode(&t)?;
+    /// let jwt = dangerous::insecure_decode(&t)?;
     /// let claims = jwt.claims().clone();
     /// assert_eq!(jwt.into_claims(), claims);
     /// # Ok::<(), clerk_token_types::Error>(())
@@ -202,68 +171,7 @@ impl Jwt {
     }
 }
 
-/// A decode error, unless the token has more than two dots: then "three parts" is the error, as
-/// it would have been had the dots been counted first. They are counted only on failure: a dot
-/// in the signature segment fails its base64 (a dot is outside the alphabet), so a token that
-/// decoded has exactly two.
-fn three_parts_first(raw: &str, dot2: usize, e: Error) -> Error {
-    if raw[dot2 + 1..].contains('.') {
-        Error::NotThreeParts
-    } else {
-        e
-    }
-}
-
-/// Header segments up to this length are remembered; Clerk's are about 130 characters.
-const CACHED_HEADER_MAX: usize = 512;
-
-thread_local! {
-    /// The last header decoded on this thread, with its segment. Every token of a Clerk instance
-    /// carries the same header (alg, kid, typ, cat), so a verifier decodes one segment over and
-    /// over; the parsed header is a pure function of that text, and reusing it skips a sixth of
-    /// the decoding and three allocations. Per thread, so hits share nothing across cores.
-    static LAST_HEADER: RefCell<Option<(String, Arc<JwtHeader>)>> = const { RefCell::new(None) };
-}
-
-/// The header of `segment`: this thread's last one if the text is the same, else decoded (and
-/// remembered when it decoded and is not too long). Only successes are remembered.
-fn decode_header(
-    segment: &str,
-    scratch: &mut [u8; STACK_SCRATCH],
-) -> Result<Arc<JwtHeader>, Error> {
-    let cached = LAST_HEADER
-        .try_with(|last| match &*last.try_borrow().ok()? {
-            Some((text, header)) if **text == *segment => Some(Arc::clone(header)),
-            _ => None,
-        })
-        .ok()
-        .flatten();
-    if let Some(header) = cached {
-        return Ok(header);
-    }
-    let mut header = JwtHeader::default();
-    json_segment(segment, Segment::Header, scratch, &mut header)?;
-    let header = Arc::new(header);
-    if segment.len() <= CACHED_HEADER_MAX {
-        // A thread being torn down, or a borrow in progress, just means nothing is remembered.
-        let _ = LAST_HEADER.try_with(|last| {
-            if let Ok(mut last) = last.try_borrow_mut() {
-                match &mut *last {
-                    // Reuses the text's buffer: headers that take turns cost no allocation here.
-                    Some((text, last)) => {
-                        text.clear();
-                        text.push_str(segment);
-                        *last = Arc::clone(&header);
-                    }
-                    None => *last = Some((segment.to_owned(), Arc::clone(&header))),
-                }
-            }
-        });
-    }
-    Ok(header)
-}
-
-/// Size cap, then the positions of the first two dots ([`Jwt::parse`] rejects a third).
+/// Size cap, then the positions of the first two dots ([`decode_with`] rejects a third).
 fn split(token: &str, opts: &DecodeOptions) -> Result<(usize, usize), Error> {
     if token.len() > opts.max_token_bytes {
         return Err(Error::TooLarge {
@@ -271,7 +179,6 @@ fn split(token: &str, opts: &DecodeOptions) -> Result<(usize, usize), Error> {
             max: opts.max_token_bytes,
         });
     }
-    // `str::find` with a char searches word-at-a-time (memchr), unlike a byte-by-byte filter.
     let dot1 = token.find('.').ok_or(Error::NotThreeParts)?;
     let after1 = dot1 + 1;
     let dot2 = token[after1..]
@@ -281,53 +188,17 @@ fn split(token: &str, opts: &DecodeOptions) -> Result<(usize, usize), Error> {
     Ok((dot1, dot2))
 }
 
-/// The decoded length of a segment, or the error for a length no canonical text has.
-fn b64_len(segment: &str, which: Segment) -> Result<usize, Error> {
-    b64::decoded_len(segment.len()).ok_or_else(|| b64_error(segment, which))
-}
-
-/// Decodes a segment into `out`, which is exactly [`b64_len`] long.
-fn b64_into(segment: &str, out: &mut [u8], which: Segment) -> Result<(), Error> {
-    if b64::decode_into(segment.as_bytes(), out) {
-        Ok(())
-    } else {
-        Err(b64_error(segment, which))
-    }
-}
-
-#[cold]
-fn b64_error(segment: &str, which: Segment) -> Error {
-    Error::Undecodable {
+/// Base64url-decodes one segment.
+fn b64(segment: &str, which: Segment) -> Result<Vec<u8>, Error> {
+    B64.decode(segment).map_err(|e| Error::Undecodable {
         segment: which,
-        detail: format!(
-            "not canonical unpadded base64url: {}",
-            b64::reject_reason(segment)
-        ),
-    }
+        detail: format!("not canonical unpadded base64url: {e}"),
+    })
 }
 
-/// Base64url-decodes a header or payload segment and parses it into `target`, on the stack when
-/// it fits.
-fn json_segment<T: ReadInto>(
-    segment: &str,
-    which: Segment,
-    scratch: &mut [u8; STACK_SCRATCH],
-    target: &mut T,
-) -> Result<(), Error> {
-    let len = b64_len(segment, which)?;
-    let mut heap = Vec::new();
-    let buf = match scratch.get_mut(..len) {
-        Some(buf) => buf,
-        None => {
-            heap.resize(len, 0);
-            &mut heap[..]
-        }
-    };
-    b64_into(segment, buf, which)?;
-    json(buf, which, target)
-}
-
-fn json<T: ReadInto>(bytes: &[u8], which: Segment, target: &mut T) -> Result<(), Error> {
+/// Base64url-decodes a header or payload segment and parses it as a JSON object.
+fn json_segment<T: serde::de::DeserializeOwned>(segment: &str, which: Segment) -> Result<T, Error> {
+    let bytes = b64(segment, which)?;
     // Checked up front so serde's "invalid type" message cannot echo a top-level string.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Error::Undecodable {
@@ -337,27 +208,17 @@ fn json<T: ReadInto>(bytes: &[u8], which: Segment, target: &mut T) -> Result<(),
     }
     // One UTF-8 check of the whole text, then serde_json's `str` reader, which does not check
     // every string again (its byte reader does, string by string).
-    let text = std::str::from_utf8(bytes).map_err(|e| Error::Undecodable {
+    let text = std::str::from_utf8(&bytes).map_err(|e| Error::Undecodable {
         segment: which,
         detail: format!(
             "not a valid JSON object: invalid UTF-8 at byte {}",
             e.valid_up_to()
         ),
     })?;
-    // The fast reader takes the usual flat objects; anything else is serde_json's to judge,
-    // from an empty target again.
-    if flat::from_str_seed(text, InPlace(&mut *target)).is_ok() {
-        return Ok(());
-    }
-    *target = T::default();
-    let mut de = serde_json::Deserializer::from_str(text);
-    InPlace(target)
-        .deserialize(&mut de)
-        .and_then(|()| de.end())
-        .map_err(|e| Error::Undecodable {
-            segment: which,
-            detail: format!("not a valid JSON object: {e}"),
-        })
+    serde_json::from_str(text).map_err(|e| Error::Undecodable {
+        segment: which,
+        detail: format!("not a valid JSON object: {e}"),
+    })
 }
 
 /// Encodes bytes as unpadded base64url, e.g. to build test tokens.
@@ -373,6 +234,11 @@ pub fn encode_segment(json: &[u8]) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn decode(t: &str) -> Result<Jwt, Error> {
+        decode_with(t, &DecodeOptions::default())
+    }
 
     #[test]
     fn more_than_two_dots_is_the_first_complaint_whatever_else_is_wrong() {
@@ -388,59 +254,67 @@ mod tests {
             format!("{h}.{p}.c2l.n"),
             "a.b.c.d.e".to_owned(),
         ] {
-            assert_eq!(Jwt::decode(&t).unwrap_err(), Error::NotThreeParts, "{t}");
+            assert_eq!(decode(&t).unwrap_err(), Error::NotThreeParts, "{t}");
         }
-        assert!(Jwt::decode(&format!("{h}.{p}.c2ln")).is_ok());
+        assert!(decode(&format!("{h}.{p}.c2ln")).is_ok());
     }
 
     #[test]
-    fn the_header_cache_only_ever_returns_the_header_of_the_same_text() {
-        let p = encode_segment(br#"{"sub":"mch_1"}"#);
-        let a = encode_segment(br#"{"alg":"RS256","kid":"ins_a","typ":"JWT"}"#);
-        let b = encode_segment(br#"{"alg":"RS384","kid":"ins_b"}"#);
-        // Same JSON, other text: decoded on its own, equal in value.
-        let a2 = encode_segment(br#"{"alg":"RS256", "kid":"ins_a","typ":"JWT"}"#);
-        let long = encode_segment(
-            format!(
-                r#"{{"alg":"RS256","x":"{}"}}"#,
-                "y".repeat(CACHED_HEADER_MAX)
-            )
-            .as_bytes(),
-        );
-        let bad = encode_segment(br#"{"alg":1}"#);
-        for h in [
-            &a, &a, &b, &a, &bad, &a, &long, &long, &b, &a2, &bad, &bad, &a,
+    fn the_engine_is_canonical_unpadded_base64url() {
+        // (text, accepted?): padding, spare bits, length 1 mod 4 and foreign bytes are refused.
+        for (s, ok) in [
+            ("", true),
+            ("YQ", true),
+            ("YR", false),
+            ("YQ=", false),
+            ("YQ==", false),
+            ("Y", false),
+            ("YWI", true),
+            ("YWJ", false),
+            ("_w", true),
+            ("_x", false),
+            ("__8", true),
+            ("__9", false),
+            ("-_-_", true),
+            ("+/+/", false),
+            (" AAA", false),
+            ("AAA\n", false),
+            ("AAAAA", false),
+            ("AAAAAAA=", false),
+            ("AAAA.AAA", false),
         ] {
-            let t = format!("{h}.{p}.c2ln");
-            let got = Jwt::decode(&t);
-            let fresh = serde_json::from_slice::<JwtHeader>(&B64.decode(h).unwrap());
-            match (got, fresh) {
-                (Ok(jwt), Ok(want)) => assert_eq!(jwt.header(), &want, "{h}"),
-                (Err(e), Err(_)) => assert!(matches!(e, Error::Undecodable { .. }), "{h}"),
-                (got, want) => panic!("{h}: {got:?} vs {want:?}"),
+            assert_eq!(B64.decode(s).is_ok(), ok, "{s:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Canonical means one text per byte string: whatever decodes re-encodes to itself.
+        #[test]
+        fn accepted_base64_re_encodes_to_the_same_text(s in "[A-Za-z0-9_=+/ -]{0,40}") {
+            if let Ok(bytes) = B64.decode(&s) {
+                prop_assert_eq!(B64.encode(bytes), s);
             }
         }
-        // Two tokens with the same header share it.
-        let t = format!("{a}.{p}.c2ln");
-        let (x, y) = (Jwt::decode(&t).unwrap(), Jwt::decode(&t).unwrap());
-        assert!(Arc::ptr_eq(&x.header, &y.header));
+
+        #[test]
+        fn base64_round_trips_any_bytes(b in prop::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert_eq!(B64.decode(B64.encode(&b)).unwrap(), b);
+        }
     }
 
     #[test]
-    fn segments_larger_than_the_stack_scratch_decode_too() {
-        let big = format!(
-            r#"{{"sub":"mch_1","pad":"{}"}}"#,
-            "x".repeat(3 * STACK_SCRATCH)
-        );
+    fn owned_and_borrowed_tokens_decode_alike() {
         let t = format!(
             "{}.{}.c2ln",
             encode_segment(br#"{"alg":"RS256"}"#),
-            encode_segment(big.as_bytes())
+            encode_segment(br#"{"sub":"mch_1"}"#)
         );
-        let jwt = Jwt::decode(&t).unwrap();
-        assert_eq!(
-            jwt.claims().extra["pad"].as_str().map(str::len),
-            Some(3 * STACK_SCRATCH)
-        );
+        let owned = decode_with(t.clone(), &DecodeOptions::default()).unwrap();
+        let borrowed = decode(&t).unwrap();
+        assert_eq!(owned.as_str(), borrowed.as_str());
+        assert_eq!(owned.claims(), borrowed.claims());
+        assert_eq!(owned.header(), borrowed.header());
     }
 }

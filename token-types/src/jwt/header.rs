@@ -4,18 +4,15 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use super::member::{
-    MaybeString, MemberName, ReadInto, Seen, Shape, Shaped, duplicate, not_a_string,
-};
+use super::{MemberName, Seen, insert_new};
 use crate::JwtCategory;
 
 /// The protected header of a compact JWS.
 ///
 /// `alg`, `kid`, `typ` and `cty` must be strings and `crit` an array of strings, otherwise decoding
-/// fails (stricter than the reference, which reads them loosely). Duplicate member names are
+/// fails (stricter than Clerk's JS SDK, which reads them loosely). Duplicate member names are
 /// rejected. Every other member (`jku`, `x5u`, `x5c`, `jwk`, ...) is kept in `other`, in wire order;
 /// this crate does not act on them.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -104,34 +101,24 @@ impl Serialize for JwtHeader {
 impl<'de> Deserialize<'de> for JwtHeader {
     /// One pass over the object; duplicates and mistyped known members are errors.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut h = Self::default();
-        h.read_from(d)?;
-        Ok(h)
+        d.deserialize_map(HeaderVisitor)
     }
 }
 
-impl ReadInto for JwtHeader {
-    fn read_from<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(HeaderVisitor(self))
-    }
-}
+struct HeaderVisitor;
 
-/// Fills in a header that starts out empty.
-struct HeaderVisitor<'a>(&'a mut JwtHeader);
-
-impl<'de> Visitor<'de> for HeaderVisitor<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = JwtHeader;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let h = self.0;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JwtHeader, A::Error> {
+        let mut h = JwtHeader::default();
         let mut seen = Seen::default();
-        while let Some(name) = map.next_key::<MemberName<'de>>()? {
-            let n = name.as_str();
-            let slot = match n {
+        while let Some(MemberName(name)) = map.next_key()? {
+            let slot = match &*name {
                 "alg" => Some((0, &mut h.alg)),
                 "kid" => Some((1, &mut h.kid)),
                 "typ" => Some((2, &mut h.typ)),
@@ -139,48 +126,32 @@ impl<'de> Visitor<'de> for HeaderVisitor<'_> {
                 _ => None,
             };
             if let Some((bit, slot)) = slot {
-                seen.mark(bit, n)?;
-                let Shaped(MaybeString(value)) = map.next_value()?;
-                *slot = Some(value.ok_or_else(|| not_a_string("header", n))?);
+                seen.mark(bit, &name)?;
+                match map.next_value()? {
+                    Value::String(s) => *slot = Some(s),
+                    _ => {
+                        return Err(A::Error::custom(format_args!(
+                            "header member {name:?} must be a string"
+                        )));
+                    }
+                }
                 continue;
             }
-            match n {
+            match &*name {
                 "cat" => {
-                    seen.mark(4, n)?;
-                    let Shaped(cat) = map.next_value::<Shaped<JwtCategory>>()?;
-                    h.cat = cat;
+                    seen.mark(4, &name)?;
+                    h.cat = JwtCategory::from_value(map.next_value()?);
                 }
                 "crit" => {
-                    seen.mark(5, n)?;
+                    seen.mark(5, &name)?;
                     h.crit = Some(string_array(map.next_value()?).ok_or_else(|| {
                         A::Error::custom("header member \"crit\" must be an array of strings")
                     })?);
                 }
-                _ => {
-                    let value: Value = map.next_value()?;
-                    match h.other.entry(name.into_string()) {
-                        Entry::Vacant(e) => {
-                            e.insert(value);
-                        }
-                        Entry::Occupied(e) => return Err(duplicate(e.key())),
-                    }
-                }
+                _ => insert_new(&mut h.other, name, map.next_value()?)?,
             }
         }
-        Ok(())
-    }
-}
-
-/// `cat` keeps every shape; Clerk's own values are recognised without allocating.
-impl Shape for JwtCategory {
-    fn of_value(v: Value) -> Self {
-        Self::from_value(v)
-    }
-    fn of_str(s: &str) -> Self {
-        Self::from_str_value(s).unwrap_or_else(|| Self::Other(s.to_owned()))
-    }
-    fn of_string(s: String) -> Self {
-        Self::from_str_value(&s).unwrap_or(Self::Other(s))
+        Ok(h)
     }
 }
 

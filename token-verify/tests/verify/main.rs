@@ -8,6 +8,7 @@
 )]
 
 mod attacks;
+mod cache;
 mod categories;
 mod common;
 mod deviations;
@@ -16,6 +17,7 @@ mod m2m;
 mod messages;
 mod oauth;
 mod properties;
+mod provider;
 mod reference_verify_jwt;
 mod session;
 mod wycheproof;
