@@ -442,3 +442,28 @@ async fn network_and_local_tokens_interleave_in_input_order_with_a_cold_jwks() {
         "one JWKS fetch for the whole batch"
     );
 }
+
+#[tokio::test]
+async fn the_verified_token_cache_gives_the_same_results_on_or_off() {
+    let (w, pem) = pem_world().await;
+    let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
+    let expired = w
+        .emu
+        .mint_jwt(MintSpec::for_machine(&w.worker.id).expired());
+    let input = format!("{jwt}\n{expired}\n{jwt}\n{expired}\n{jwt}\n");
+    let env = [("CLERK_JWT_KEY", pem.as_str())];
+    let mut outputs = Vec::new();
+    for cache in ["0", "1", "1024"] {
+        let args = ["verify", "--json", "--cache-entries", cache, "-"];
+        let o = run(&args, &env, input.as_bytes()).await;
+        assert_eq!(o.code, 1, "{cache}: {}", o.stderr);
+        outputs.push(o.stdout);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    let oks: Vec<bool> = json_lines(&outputs[0])
+        .iter()
+        .map(|l| l["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(oks, [true, false, true, false, true]);
+}

@@ -5,7 +5,9 @@ use std::io::Read as _;
 use std::sync::Arc;
 
 use clap::Args;
-use clerk_m2m::{ErrorCode, FixedClock, MachineAuth, Reason, VerifiedToken};
+use clerk_m2m::{
+    ErrorCode, FixedClock, MachineAuth, Reason, VerifiedToken, VerifiedTokenCacheConfig,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -52,7 +54,14 @@ pub(crate) struct VerifyArgs {
     /// (`token-invalid`), and the batch goes on.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE, value_parser = clap::value_parser!(u32).range(1..))]
     max_line_bytes: u32,
+    /// Verified tokens remembered, so that the same token again costs no signature check
+    /// (each for at most 60 s and never past its expiry); 0 turns the cache off.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CACHE_ENTRIES)]
+    cache_entries: u64,
 }
+
+/// The default `--cache-entries`.
+const DEFAULT_CACHE_ENTRIES: u64 = 1024;
 
 pub(crate) fn run(a: VerifyArgs, runtime: &tokio::runtime::Runtime) -> Result<Exit, Failure> {
     let auth = configure(&a)?;
@@ -98,6 +107,10 @@ fn configure(a: &VerifyArgs) -> Result<MachineAuth, Failure> {
     if let Some(m) = &a.expected_machine {
         b = b.expected_machine(m.clone());
     }
+    b = match a.cache_entries {
+        0 => b.no_verified_token_cache(),
+        n => b.verified_token_cache(VerifiedTokenCacheConfig::default().with_max_entries(n)),
+    };
     build(b)
 }
 
