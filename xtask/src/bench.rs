@@ -85,6 +85,8 @@ impl Default for CliOptions {
 pub(crate) struct CliReport {
     pub(crate) cores: usize,
     pub(crate) one_core: Rate,
+    /// One core with `--cache-entries 0`: distinct tokens gain nothing from the cache.
+    pub(crate) one_core_no_cache: Rate,
     pub(crate) openssl_one_core: f64,
     pub(crate) all_cores: Rate,
     pub(crate) openssl_all_cores: f64,
@@ -164,13 +166,14 @@ pub(crate) fn cli_command(root: &Path, o: &CliOptions) -> Result<()> {
 
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let load_before = load();
-    let verify = |pin: bool| best_rate(&bin, &key, &timed, o.tokens, o.runs, pin);
+    let verify = |pin: bool, cache| best_rate(&bin, &key, &timed, o.tokens, o.runs, pin, cache);
     let report = CliReport {
         cores,
         openssl_one_core: openssl_verify_rate(Some("0"), 1)?,
-        one_core: verify(true)?,
+        one_core: verify(true, None)?,
+        one_core_no_cache: verify(true, Some(0))?,
         openssl_all_cores: openssl_verify_rate(None, cores)?,
-        all_cores: verify(false)?,
+        all_cores: verify(false, None)?,
         peak_rss_kib: if o.rss_tokens == 0 {
             None
         } else {
@@ -286,13 +289,14 @@ fn best_rate(
     n: usize,
     runs: usize,
     pin: bool,
+    cache_entries: Option<usize>,
 ) -> Result<Rate> {
     let mut best = Rate::default();
     for _ in 0..runs.max(1) {
         let input = std::fs::File::open(tokens)?;
         let cpu_out = tokens.with_extension("cpu");
         let t = Instant::now();
-        let status = verify_command(bin, key, pin, None, Some(&cpu_out))
+        let status = verify_command(bin, key, pin, cache_entries, Some(&cpu_out))
             .stdin(input)
             .stdout(Stdio::null())
             .status()?;
@@ -514,6 +518,13 @@ pub(crate) fn cli_table(r: &CliReport, tokens: usize) -> String {
     );
     let _ = writeln!(
         s,
+        "one core, --cache-entries 0: clerk-m2m {:>10}/s ({}/s)   {:.2}x openssl (target >= 0.80)",
+        si(r.one_core_no_cache.cpu),
+        si(r.one_core_no_cache.wall),
+        r.one_core_no_cache.cpu / r.openssl_one_core
+    );
+    let _ = writeln!(
+        s,
         "all {} cores:               clerk-m2m {:>10}/s wall   openssl speed -multi {} verify {:>10}/s   {scale:.2}x one core by wall time (target >= 1.80)",
         r.cores,
         si(r.all_cores.wall),
@@ -717,6 +728,10 @@ mod tests {
             one_core: Rate {
                 wall: 40_000.0,
                 cpu: 40_000.0,
+            },
+            one_core_no_cache: Rate {
+                wall: 41_000.0,
+                cpu: 41_000.0,
             },
             openssl_one_core: 50_000.0,
             all_cores: Rate {
