@@ -85,6 +85,14 @@ impl MachineAuth {
     /// # Ok(()) }
     /// ```
     pub fn try_verify_local(&self, token: &str) -> Option<Result<VerifiedToken, Error>> {
+        // A token the verified-token cache holds as a valid M2M JWT needs neither the JWT-shape
+        // scan nor the decode below (together a third of a cached `clerk-m2m verify -` line in
+        // perf). Only a success is taken from here: the M2M rules passed, `sub` is a machine id,
+        // so the classification below would have chosen the M2M verifier too. Anything else goes
+        // the ordinary way, which gives every error exactly as before.
+        if let Some(Ok(m)) = self.inner.m2m.try_verify_cached(token) {
+            return Some(Ok(VerifiedToken::M2M(m)));
+        }
         let presented = Presented::new(token);
         let Some(jwt) = presented.decoded_jwt() else {
             return match machine_token_type_by_prefix(token) {

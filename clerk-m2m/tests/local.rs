@@ -72,6 +72,20 @@ fn a_pem_key_verifies_synchronously_with_no_runtime() {
         Some(Ok(VerifiedToken::M2M(t2))) => assert_eq!(t2, t),
         other => panic!("{other:?}"),
     }
+    // Again: answered from the verified-token cache without a decode, the same token.
+    let hits = auth.verified_token_cache_stats().unwrap().hits;
+    match auth.try_verify_local(&m.good) {
+        Some(Ok(VerifiedToken::M2M(t2))) => assert_eq!(t2, t),
+        other => panic!("{other:?}"),
+    }
+    assert!(auth.verified_token_cache_stats().unwrap().hits > hits);
+    // A rejected token is rejected the same way every time.
+    for _ in 0..2 {
+        match auth.try_verify_local(&m.expired) {
+            Some(Err(e)) => assert!(e.to_string().starts_with("JWT is expired"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     let e = auth.verify_m2m_token_local(&m.expired).unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenVerificationFailed, "{e}");

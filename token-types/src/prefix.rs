@@ -26,16 +26,42 @@ pub const OAUTH_ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"]
 /// assert!(!is_jwt_format("a.b.c="));
 /// ```
 pub fn is_jwt_format(token: &str) -> bool {
-    let mut segments = 0;
-    for seg in token.split('.') {
-        segments += 1;
-        let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-        if segments > 3 || seg.is_empty() || !seg.bytes().all(url_safe) {
-            return false;
+    // One pass over the bytes with a table lookup each. The `split` + `all` version cost 17% of
+    // a cached `clerk-m2m verify -` line (perf, 700-byte tokens: about 1.7 us of 10 us); this
+    // one is branch-light enough for the compiler to keep in registers.
+    let mut dots = 0u8;
+    let mut seg_len = 0usize;
+    for &b in token.as_bytes() {
+        match URL_SAFE[usize::from(b)] {
+            SEG => seg_len += 1,
+            DOT if seg_len > 0 && dots < 2 => {
+                dots += 1;
+                seg_len = 0;
+            }
+            _ => return false,
         }
     }
-    segments == 3
+    dots == 2 && seg_len > 0
 }
+
+const BAD: u8 = 0;
+const SEG: u8 = 1;
+const DOT: u8 = 2;
+
+/// Per byte: `SEG` for `[A-Za-z0-9_-]`, `DOT` for `.`, `BAD` otherwise.
+const URL_SAFE: [u8; 256] = {
+    let mut t = [BAD; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            t[b] = SEG;
+        }
+        b += 1;
+    }
+    t[b'.' as usize] = DOT;
+    t
+};
 
 /// The machine token type by prefix alone (`mt_`, `oat_`, `ak_`; case-sensitive).
 ///
@@ -130,4 +156,58 @@ pub fn classify_decoded(token: &str, jwt: Option<&Jwt>) -> Option<TokenType> {
         return Some(TokenType::ApiKey);
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The JS SDK's test as written: split on dots, three non-empty url-safe segments.
+    fn reference(token: &str) -> bool {
+        let segs: Vec<&str> = token.split('.').collect();
+        segs.len() == 3
+            && segs.iter().all(|s| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+    }
+
+    #[test]
+    fn edge_cases_agree_with_the_reference() {
+        for t in [
+            "",
+            ".",
+            "..",
+            "...",
+            "a.b.c",
+            "a.b.c.",
+            ".a.b",
+            "a..b",
+            "a.b.",
+            "a.b.c.d",
+            "a.b",
+            "a-_.B9.z",
+            "a.b.c=",
+            "a.b.c ",
+            "é.b.c",
+            "a.b\u{0}.c",
+        ] {
+            assert_eq!(is_jwt_format(t), reference(t), "{t:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_reference(t in "[a-c._=é-]{0,12}") {
+            prop_assert_eq!(is_jwt_format(&t), reference(&t));
+        }
+
+        #[test]
+        fn agrees_with_the_reference_on_any_string(t in any::<String>()) {
+            prop_assert_eq!(is_jwt_format(&t), reference(&t));
+        }
+    }
 }

@@ -33,6 +33,11 @@ commands:
   changeset status                    list pending changesets and the release they make
   release [--dry-run] [--allow-dirty] bump versions, write changelogs, run cargo package
   bench [--summary-only] [-- ARGS]    run the criterion benches and print one summary table
+  bench cli [--tokens N] [--rss-tokens N] [--runs N] [--bin PATH]
+            [--repeat-distinct N] [--repeat-lines N]
+                                      time `clerk-m2m verify --json -` against openssl speed
+                                      rsa2048 on one pinned core and on all cores; peak RSS;
+                                      repeated tokens (20,000 over 1,000,000 lines) on one core
 
 The workspace root is the parent of xtask/, or $XTASK_WORKSPACE_ROOT when set.";
 
@@ -94,6 +99,9 @@ fn run(args: &[String]) -> Result<()> {
                 },
             )
         }
+        "bench" if rest.first().is_some_and(|a| a == "cli") => {
+            bench::cli_command(&root, &bench_cli_options(&rest[1..])?)
+        }
         "bench" => {
             let (ours, extra) = match rest.iter().position(|a| a == "--") {
                 Some(i) => (&rest[..i], &rest[i + 1..]),
@@ -108,6 +116,28 @@ fn run(args: &[String]) -> Result<()> {
         }
         other => Err(err!("unknown command {other:?}\n\n{USAGE}")),
     }
+}
+
+fn bench_cli_options(args: &[String]) -> Result<bench::CliOptions> {
+    let mut o = bench::CliOptions::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or_else(|| err!("{a} needs a value"));
+        let mut number = || -> Result<usize> {
+            let v = value()?;
+            v.parse().map_err(|_| err!("{a}: not a number: {v:?}"))
+        };
+        match a.as_str() {
+            "--tokens" => o.tokens = number()?.max(1),
+            "--rss-tokens" => o.rss_tokens = number()?,
+            "--runs" => o.runs = number()?.max(1),
+            "--bin" => o.bin = Some(PathBuf::from(value()?)),
+            "--repeat-distinct" => o.repeat_distinct = number()?,
+            "--repeat-lines" => o.repeat_lines = number()?,
+            other => return Err(err!("unexpected argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    Ok(o)
 }
 
 fn no_more(rest: &[String]) -> Result<()> {

@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, Endpoint, MintSpec};
 use clerk_m2m::{
-    CreateM2MTokenParams, Error, ErrorCode, MachineAuth, OpaqueGuardConfig, Reason,
-    RevokeM2MTokenParams,
+    CreateM2MTokenParams, Error, ErrorCode, OpaqueGuardConfig, Reason, RevokeM2MTokenParams,
 };
 use clerk_token_types::{JWT_CATEGORY_SESSION_TOKEN, encode_segment};
 
-use super::{Exit, Failure};
+use super::{Exit, Failure, out};
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
@@ -30,6 +29,8 @@ struct Step {
 #[derive(Default)]
 struct Report {
     steps: Vec<Step>,
+    /// Why stdout stopped taking lines (a closed pipe ends the demo quietly).
+    stdout_failed: Option<Failure>,
 }
 
 impl Report {
@@ -41,17 +42,28 @@ impl Report {
         elapsed: Duration,
     ) {
         let detail = detail.into();
-        println!(
+        self.print(&format!(
             "[{}] {name:<52} {:>10}  {detail}",
             if ok { " ok " } else { "FAIL" },
             fmt_ms(elapsed)
-        );
+        ));
         self.steps.push(Step {
             name,
             ok,
             detail,
             elapsed,
         });
+    }
+}
+
+impl Report {
+    /// Prints a line (escaped: details carry server messages) unless stdout already failed.
+    fn print(&mut self, line: &str) {
+        if self.stdout_failed.is_none()
+            && let Err(f) = out::line(&out::escape(line))
+        {
+            self.stdout_failed = Some(f);
+        }
     }
 }
 
@@ -75,10 +87,11 @@ fn expect_rejection<T>(
 }
 
 pub(crate) async fn run(a: DemoArgs) -> Result<Exit, Failure> {
-    println!(
-        "clerk-m2m demo: an in-process Clerk Backend API emulator on loopback; no configuration, no internet.\n"
-    );
     let mut report = Report::default();
+    report.print(
+        "clerk-m2m demo: an in-process Clerk Backend API emulator on loopback; no configuration, no internet.",
+    );
+    report.print("");
 
     let t = Instant::now();
     let emu = Emulator::start()
@@ -113,26 +126,34 @@ pub(crate) async fn run(a: DemoArgs) -> Result<Exit, Failure> {
     }
     emu.shutdown().await;
 
-    let failed: Vec<&Step> = report.steps.iter().filter(|s| !s.ok).collect();
+    let failed: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| !s.ok)
+        .map(|s| format!("  - {}: {}", s.name, s.detail))
+        .collect();
     let total: Duration = report.steps.iter().map(|s| s.elapsed).sum();
-    println!();
-    if failed.is_empty() {
-        println!(
-            "summary: all {} steps behaved as expected ({} in total).",
-            report.steps.len(),
+    let steps = report.steps.len();
+    report.print("");
+    let exit = if failed.is_empty() {
+        report.print(&format!(
+            "summary: all {steps} steps behaved as expected ({} in total).",
             fmt_ms(total)
-        );
-        Ok(Exit::Ok)
+        ));
+        Exit::Ok
     } else {
-        println!(
-            "summary: {} of {} steps did NOT behave as expected:",
+        report.print(&format!(
+            "summary: {} of {steps} steps did NOT behave as expected:",
             failed.len(),
-            report.steps.len()
-        );
-        for s in failed {
-            println!("  - {}: {}", s.name, s.detail);
+        ));
+        for line in &failed {
+            report.print(line);
         }
-        Ok(Exit::Rejected)
+        Exit::Rejected
+    };
+    match report.stdout_failed {
+        Some(f) => Err(f),
+        None => Ok(exit),
     }
 }
 
@@ -144,7 +165,7 @@ async fn steps(
     report: &mut Report,
 ) -> Result<(), Error> {
     // The worker side: mints tokens with its machine secret key, over real HTTP.
-    let worker_auth = MachineAuth::builder()
+    let worker_auth = super::machine_auth()
         .api_url(emu.api_url())
         .machine_secret_key(worker.secret_key.clone())
         .build()?;
@@ -153,7 +174,7 @@ async fn steps(
     // The opaque-token guard remembers a verified token for 10 s by default, so a revocation
     // takes up to that long to be seen; the demo revokes and re-verifies at once, so it
     // remembers nothing (a TTL of zero).
-    let api_auth = MachineAuth::builder()
+    let api_auth = super::machine_auth()
         .api_url(emu.api_url())
         .secret_key(emu.secret_key())
         .machine_secret_key(emu.machine(api_id).map(|m| m.secret_key).ok_or_else(|| {

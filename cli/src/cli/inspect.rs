@@ -6,7 +6,7 @@ use clerk_m2m::{JwtCategory, JwtHeader, TokenType, classify, is_jwt_format};
 use clerk_token_types::{ClaimValue, NumericDate, format_utc, machine_token_type_by_prefix};
 use serde_json::{Map, Value, json};
 
-use super::{Exit, Failure, print_json, read_one_token};
+use super::{Exit, Failure, out, print_json, read_one_token};
 
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
@@ -21,9 +21,9 @@ pub(crate) fn run(a: InspectArgs) -> Result<Exit, Failure> {
     let token = read_one_token(a.token.as_deref())?;
     let report = inspect(&token, now_ms());
     if a.json {
-        print_json(&report);
+        print_json(&report)?;
     } else {
-        print_text(&report);
+        out::bytes(print_text(&report).as_bytes())?;
     }
     Ok(Exit::Ok)
 }
@@ -165,29 +165,42 @@ fn checks(jwt: &Jwt, tt: Option<TokenType>) -> Vec<String> {
     out
 }
 
-fn print_text(r: &Value) {
+/// The report as text. Every string in it may come from the token (the `kid` in a check, a
+/// claim in the pretty JSON): each line is escaped, so the token cannot drive the terminal.
+fn print_text(r: &Value) -> String {
     let s = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    println!("format:     {}", s(&r["format"]));
-    println!(
-        "token type: {}",
-        r["token_type"].as_str().unwrap_or("unknown")
-    );
+    let mut lines = vec![
+        format!("format:     {}", s(&r["format"])),
+        format!(
+            "token type: {}",
+            r["token_type"].as_str().unwrap_or("unknown")
+        ),
+    ];
     if let Some(e) = r.get("error") {
-        println!("error:      {}", s(e));
+        lines.push(format!("error:      {}", s(e)));
     }
     for key in ["header", "claims", "times"] {
         if let Some(v) = r.get(key) {
-            println!("{key}:");
-            println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+            lines.push(format!("{key}:"));
+            lines.push(serde_json::to_string_pretty(v).unwrap_or_default());
         }
     }
-    println!("verification would check:");
+    lines.push("verification would check:".to_owned());
     if let Some(checks) = r["checks"].as_array() {
         for c in checks {
-            println!("  - {}", s(c));
+            lines.push(format!("  - {}", s(c)));
         }
     }
-    println!("note: {}", s(&r["note"]));
+    lines.push(format!("note: {}", s(&r["note"])));
+    let mut text = String::new();
+    for line in &lines {
+        // The pretty JSON spans lines: escape each of its lines, keep the line breaks.
+        for l in line.split('\n') {
+            text.push_str(&out::escape(l));
+            text.push('\n');
+        }
+    }
+    text
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub(crate) struct KeyArgs {
 impl KeyArgs {
     /// A builder with these credentials (parsed, never echoed).
     pub(crate) fn builder(&self) -> Result<MachineAuthBuilder, Failure> {
-        let mut b = MachineAuth::builder();
+        let mut b = super::machine_auth();
         if let Some(k) = self.secret_key.as_deref().filter(|k| !k.is_empty()) {
             let key = SecretKey::new(k)
                 .map_err(|e| Failure::usage(format!("--secret-key / CLERK_SECRET_KEY: {e}")))?;

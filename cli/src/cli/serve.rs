@@ -1,12 +1,11 @@
 //! `serve`: the Backend API emulator as a process, for trying the CLI or another SDK against it.
 
-use std::io::Write;
 use std::net::SocketAddr;
 
 use clap::Args;
 use clerk_bapi_emulator::Emulator;
 
-use super::{Exit, Failure};
+use super::{Exit, Failure, out};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -37,16 +36,11 @@ pub(crate) async fn run(a: ServeArgs) -> Result<Exit, Failure> {
     // OAuth token (secrets included: they are the emulator's throwaway keys, printed on
     // purpose).
     let line = emu.serve_info().to_json().to_string();
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}")
-            .and_then(|()| out.flush())
-            .map_err(|e| Failure::usage(format!("stdout: {e}")))?;
-    }
-    eprintln!(
+    out::line(&line)?;
+    out::error_line(&format!(
         "clerk-m2m: emulator listening on {} (Ctrl-C to stop)",
         emu.api_url()
-    );
+    ));
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| Failure::usage(format!("cannot wait for Ctrl-C: {e}")))?;

@@ -73,7 +73,7 @@ pub(crate) async fn create(a: CreateArgs) -> Result<Exit, Failure> {
         params = params.min_remaining_ttl(Duration::from_secs(secs));
     }
     let token = auth.create_m2m_token(params).await?;
-    print_json(&serde_json::to_value(&token).unwrap_or_default());
+    print_json(&serde_json::to_value(&token).unwrap_or_default())?;
     Ok(Exit::Ok)
 }
 
@@ -107,7 +107,7 @@ pub(crate) async fn list(a: ListArgs) -> Result<Exit, Failure> {
     params.limit = a.limit;
     params.offset = a.offset;
     let list = auth.list_m2m_tokens(params).await?;
-    print_json(&json!({ "m2m_tokens": list.m2m_tokens, "total_count": list.total_count }));
+    print_json(&json!({ "m2m_tokens": list.m2m_tokens, "total_count": list.total_count }))?;
     Ok(Exit::Ok)
 }
 
@@ -130,6 +130,6 @@ pub(crate) async fn revoke(a: RevokeArgs) -> Result<Exit, Failure> {
         None => RevokeM2MTokenParams::new(),
     };
     let token = auth.revoke_m2m_token(&a.id, params).await?;
-    print_json(&serde_json::to_value(&token).unwrap_or_default());
+    print_json(&serde_json::to_value(&token).unwrap_or_default())?;
     Ok(Exit::Ok)
 }

@@ -531,3 +531,32 @@ fn try_verify_local_answers_without_a_runtime_when_no_io_is_needed() {
     );
     assert!(jwks.try_verify_local(&unknown).is_none());
 }
+
+/// `try_verify_cached` answers only from a valid entry, and then as `try_verify_local` does.
+#[test]
+fn try_verify_cached_answers_only_for_tokens_cached_as_verified() {
+    let clock = TestClock::at(NOW_MS);
+    let (cached, plain) = pair(pem(), clock.clone(), VerifiedTokenCacheConfig::default());
+    let token = sign(&m2m_header(), &m2m_payload());
+    assert!(plain.try_verify_cached(&token).is_none(), "no cache");
+    assert!(cached.try_verify_cached(&token).is_none(), "not seen yet");
+    assert_eq!(stats(&cached).misses, 0, "a lookup is not a presentation");
+    let first = cached.try_verify_local(&token).unwrap();
+    let hit = cached
+        .try_verify_cached(&token)
+        .expect("cached as verified");
+    assert!(same(&hit, &first));
+    assert!(same(&hit, &plain.try_verify_local(&token).unwrap()));
+
+    // Every claim rule still runs on the entry: once expired, the answer is the expiry error.
+    clock.set((IAT + 300) * 1000 + 60_000);
+    let late = cached.try_verify_cached(&token).expect("still an entry");
+    assert_eq!(late.as_ref().unwrap_err().reason(), Reason::TokenExpired);
+    assert!(same(&late, &plain.try_verify_local(&token).unwrap()));
+
+    // A forged token is cached as a wrong signature: never answered from here.
+    let forged = sign_with(OTHER_KEY, &m2m_header(), &m2m_payload());
+    assert!(cached.try_verify_local(&forged).unwrap().is_err());
+    assert!(cached.try_verify_cached(&forged).is_none());
+    assert!(cached.try_verify_cached("not a token").is_none());
+}
