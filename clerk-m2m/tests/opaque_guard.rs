@@ -147,6 +147,10 @@ async fn junk_tokens_never_reach_the_backend_api() {
         && e.to_string() == "Machine token not found"));
     assert_eq!(w.emu.counters().total(), 0, "no Backend API call at all");
     let s = auth.opaque_guard_stats();
+    println!(
+        "{FLOOD} junk mt_ tokens, {CALLERS} callers: {} Backend API call(s); {s:?}",
+        w.emu.counters().total()
+    );
     assert_eq!((s.shape_rejections, s.calls), (FLOOD as u64, 0));
 }
 
@@ -380,6 +384,10 @@ async fn revocation_is_seen_within_the_ttl_and_at_once_with_ttl_zero() {
     // ...and refused once the TTL is over.
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
     let e = auth.verify_m2m_token(&token).await.unwrap_err();
+    println!(
+        "positive TTL {ttl:?}: after revocation still verified from the cache; {:?} later: {e}",
+        ttl + Duration::from_millis(100)
+    );
     assert_eq!(e.code(), ErrorCode::TokenInvalid, "{e:?}");
 
     let created = mint().await;
@@ -396,6 +404,10 @@ async fn revocation_is_seen_within_the_ttl_and_at_once_with_ttl_zero() {
         .await
         .unwrap();
     let e = auth.verify_m2m_token(&token).await.unwrap_err();
+    println!(
+        "positive TTL 0: the first verification after revocation: {e} ({} Backend API calls)",
+        auth.opaque_guard_stats().calls
+    );
     assert_eq!(e.code(), ErrorCode::TokenInvalid, "{e:?}");
 }
 
