@@ -83,8 +83,10 @@ pub struct Machine {
 pub struct MachineList {
     /// The machines.
     pub data: Vec<Machine>,
-    /// How many match in total.
-    #[serde(default, deserialize_with = "count")]
+    /// How many match in total. The spec requires it: a page without it, or with a negative or
+    /// fractional count, is an [`ApiError::Decode`](crate::ApiError::Decode) rather than a
+    /// silent 0 (which would end a caller's pagination early).
+    #[serde(deserialize_with = "count")]
     pub total_count: u64,
 }
 
@@ -691,5 +693,22 @@ mod tests {
             serde_json::from_value(json!({"object":"machine","id":"mch_1","deleted":true}))
                 .unwrap();
         assert!(d.deleted);
+    }
+
+    #[test]
+    fn list_total_count_is_required_and_must_be_a_count() {
+        let page = |tail: &str| {
+            serde_json::from_str::<MachineList>(&format!(r#"{{"data":[]{tail},"future":1}}"#))
+        };
+        assert_eq!(page(r#","total_count":3.0"#).unwrap().total_count, 3);
+        assert_eq!(page(r#","total_count":7"#).unwrap().total_count, 7);
+        for bad in [
+            "",
+            r#","total_count":-1"#,
+            r#","total_count":2.5"#,
+            r#","total_count":null"#,
+        ] {
+            assert!(page(bad).is_err(), "{bad}");
+        }
     }
 }

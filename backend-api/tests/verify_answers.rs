@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! What the verify endpoints answer with a 200, over loopback HTTP: spec-shaped bodies (from
-//! Clerk's OpenAPI spec, 2026-05-12) served by the scripted server, because the emulator cannot
-//! yet produce a revoked or expired API key or OAuth token. A revoked, expired or inactive token
+//! Clerk's OpenAPI spec, 2026-05-12) served by the scripted server, so every field can be set,
+//! and the same states produced by the emulator end to end. A revoked, expired or inactive token
 //! is refused with `token-invalid`; a live one decodes into its typed model.
 
 mod common;
@@ -226,4 +226,78 @@ async fn list_total_count_is_read_as_the_spec_number() {
         );
         assert!(err.to_string().contains(why), "{err}");
     }
+}
+
+/// The same refusals end to end: the emulator's revoked and expired API keys and OAuth tokens,
+/// and its `{"active": false}` for a JWT access token.
+#[tokio::test]
+async fn the_emulators_revoked_expired_and_inactive_tokens_are_refused() {
+    let emu = common::emulator().await;
+    let api = common::instance_client(&emu);
+    let m = emu.create_machine("owner", &[]);
+    let user = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk";
+
+    let revoked = emu.create_api_key(&m.id);
+    assert!(emu.revoke_machine_token(&revoked, Some("leaked")));
+    let expired = emu.create_api_key(&m.id);
+    assert!(emu.expire_machine_token(&expired));
+    let err = api.verify_api_key(&revoked).await.unwrap_err();
+    assert_refused(
+        &err,
+        TokenType::ApiKey,
+        InactiveState::Revoked,
+        "API key is revoked.",
+    );
+    let err = api.verify_api_key(&expired).await.unwrap_err();
+    assert_refused(
+        &err,
+        TokenType::ApiKey,
+        InactiveState::Expired,
+        "API key is expired.",
+    );
+
+    let revoked = emu.create_oauth_token(user);
+    assert!(emu.revoke_machine_token(&revoked, None));
+    let expired = emu.create_oauth_token(user);
+    assert!(emu.expire_machine_token(&expired));
+    let err = api.verify_oauth_token(&revoked).await.unwrap_err();
+    assert_refused(
+        &err,
+        TokenType::OAuthToken,
+        InactiveState::Revoked,
+        "OAuth token is revoked.",
+    );
+    let err = api.verify_oauth_token(&expired).await.unwrap_err();
+    assert_refused(
+        &err,
+        TokenType::OAuthToken,
+        InactiveState::Expired,
+        "OAuth token is expired.",
+    );
+    let err = api
+        .verify_oauth_token("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+        .await
+        .unwrap_err();
+    assert_refused(
+        &err,
+        TokenType::OAuthToken,
+        InactiveState::NotActive,
+        "OAuth token is not active.",
+    );
+
+    // Live ones still verify, so the refusals above are about the state alone.
+    assert_eq!(
+        api.verify_api_key(&emu.create_api_key(&m.id))
+            .await
+            .unwrap()
+            .subject,
+        m.id
+    );
+    assert_eq!(
+        api.verify_oauth_token(&emu.create_oauth_token(user))
+            .await
+            .unwrap()
+            .subject,
+        user
+    );
 }

@@ -74,7 +74,7 @@ impl VerifiedToken {
 /// The authenticated caller of a request (the authenticated machine object of Clerk's JavaScript SDK):
 /// token type, id, subject, machine id, scopes, claims and the raw token.
 ///
-/// `Debug` shows none of the raw token: the reference's `debug()` prints its first 7
+/// `Debug` shows none of the raw token: `@clerk/backend`'s `debug()` prints its first 7
 /// characters, which for an `mt_` token are 4 characters of its secret; we print only the type.
 #[derive(Clone)]
 pub struct AuthObject {
@@ -212,7 +212,7 @@ impl AuthObject {
         }
     }
 
-    /// The raw bearer token, as the reference's `getToken()`. Handle with care: it is a secret.
+    /// The raw bearer token, as `@clerk/backend`'s `getToken()`. Handle with care: it is a secret.
     pub fn token(&self) -> &str {
         &self.token
     }
@@ -281,7 +281,7 @@ mod tests {
             let a = AuthObject::new(VerifiedToken::M2M(M2MToken::new("mt_1", "mch_a")), token);
             let dbg = format!("{a:?}");
             assert!(dbg.contains(r#"token: "<redacted>""#), "{dbg}");
-            // Not even the first characters after the prefix (the reference shows 4 of them).
+            // Not even the first characters after the prefix (`@clerk/backend` shows 4 of them).
             assert!(!dbg.contains(&token[..4]), "{dbg}");
         }
     }

@@ -16,13 +16,13 @@ pub const AUTH_REASON_HEADER: HeaderName = HeaderName::from_static("x-clerk-auth
 /// `x-clerk-auth-message`
 pub const AUTH_MESSAGE_HEADER: HeaderName = HeaderName::from_static("x-clerk-auth-message");
 
-/// Why a request is signed out (the reference's `reason` field).
+/// Why a request is signed out (`@clerk/backend`'s `reason` field).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignedOutReason {
     /// `token-type-mismatch`: the token is not of an accepted type.
     TokenTypeMismatch,
-    /// `No token in header` (the reference's literal text): a machine type is expected and the
+    /// `No token in header` (`@clerk/backend`'s literal text): a machine type is expected and the
     /// request carries no bearer token.
     NoTokenInHeader,
     /// A machine token failed verification: the error's code (`token-invalid`, ...).
@@ -55,12 +55,12 @@ impl fmt::Display for SignedOutReason {
     }
 }
 
-/// A signed-out request (the reference's unauthenticated state).
+/// A signed-out request (`@clerk/backend`'s unauthenticated state).
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedOut {
-    /// The token type of the state: the expected type, the detected type, or `None` for the
-    /// reference's "invalid token" state (a token type not in an accepted list).
+    /// The token type of the state: the expected type, the detected type, or `None` for
+    /// `@clerk/backend`'s "invalid token" state (a token type not in an accepted list).
     pub token_type: Option<TokenType>,
     /// Why.
     pub reason: SignedOutReason,
@@ -115,7 +115,7 @@ impl AuthState {
         }
     }
 
-    /// The token type of the state (the reference's `tokenType`).
+    /// The token type of the state (`@clerk/backend`'s `tokenType`).
     pub fn token_type(&self) -> Option<TokenType> {
         match self {
             Self::SignedIn(a) => Some(a.token_type()),
@@ -149,7 +149,7 @@ impl AuthState {
 
     /// The response headers of the state: none when signed in; `x-clerk-auth-status`,
     /// `x-clerk-auth-reason` and `x-clerk-auth-message` when signed out, each only when
-    /// non-empty, and a value that is not a valid header value is skipped (as the reference).
+    /// non-empty, and a value that is not a valid header value is skipped (as in `@clerk/backend`).
     ///
     /// ```rust
     /// # use clerk_m2m::{AuthState, SignedOut, SignedOutReason, TokenType};

@@ -1,5 +1,5 @@
-//! Where a machine token comes from: the `Authorization` header, read exactly as the reference
-//! (`@clerk/backend`, `tokens/request.ts`) reads it.
+//! Where a machine token comes from: the `Authorization` header, read exactly as Clerk's
+//! JavaScript SDK (`@clerk/backend`, `tokens/request.ts`) reads it.
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
@@ -7,10 +7,10 @@ use http::header::AUTHORIZATION;
 /// The bearer token of a request, read from the `Authorization` header only, as Clerk's JavaScript SDK does for machine tokens.
 ///
 /// The header value is split on its first space: `Bearer <t>` (case-sensitive `Bearer`) gives
-/// `<t>`; a value with no space is the token itself; any other scheme gives `None`. As in the
-/// reference, `"Bearer "` (nothing after the space) gives the token `"Bearer"` (any `"X "` gives
-/// `"X"`); such a token is then rejected like any other malformed token. A header that is
-/// not visible ASCII, or appears more than once, gives `None` (the reference cannot see either).
+/// `<t>`; a value with no space is the token itself; any other scheme gives `None`. As in
+/// `@clerk/backend`, `"Bearer "` (nothing after the space) gives the token `"Bearer"` (any `"X "`
+/// gives `"X"`); such a token is then rejected like any other malformed token. A header that is not
+/// visible ASCII, or appears more than once, gives `None` (`@clerk/backend` cannot see either).
 ///
 /// ```rust
 /// use clerk_m2m::bearer_token;
@@ -27,17 +27,17 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let value = values.next()?;
     if values.next().is_some() {
-        // Two Authorization headers: ambiguous, so no token (stricter than the reference,
+        // Two Authorization headers: ambiguous, so no token (stricter than `@clerk/backend`,
         // which would see the values joined by ", ").
         return None;
     }
     parse_authorization(value.to_str().ok()?)
 }
 
-/// Applies the reference's split rule to one `Authorization` header value (see the tests for
-/// the table, the reference's quirks included).
+/// Applies `@clerk/backend`'s split rule to one `Authorization` header value (see the tests for
+/// the table, `@clerk/backend`'s quirks included).
 pub(crate) fn parse_authorization(value: &str) -> Option<&str> {
-    // The reference: `const [scheme, token] = value.split(' ', 2); return token ? (scheme ===
+    // `@clerk/backend`: `const [scheme, token] = value.split(' ', 2); return token ? (scheme ===
     // 'Bearer' ? token : undefined) : scheme;` -- so an empty second part gives the first part.
     let non_empty = |s: &'_ str| -> bool { !s.is_empty() };
     let Some((scheme, rest)) = value.split_once(' ') else {
@@ -96,7 +96,7 @@ mod tests {
         assert_eq!(parse_authorization("abc"), Some("abc"));
         assert_eq!(parse_authorization("Bearer "), Some("Bearer"));
         assert_eq!(parse_authorization("Basic abc"), None);
-        assert_eq!(parse_authorization("Basic "), Some("Basic")); // the reference's quirk, kept
+        assert_eq!(parse_authorization("Basic "), Some("Basic")); // `@clerk/backend`'s quirk, kept
         assert_eq!(parse_authorization(""), None);
         assert_eq!(parse_authorization("Bearer a b"), Some("a"));
         assert_eq!(parse_authorization("Bearer  a"), Some("Bearer"));

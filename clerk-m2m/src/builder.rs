@@ -108,9 +108,9 @@ impl MachineAuthBuilder {
         self.clock_skew_ms(skew.as_secs_f64() * 1000.0)
     }
 
-    /// Allowed clock skew in milliseconds, as the reference's `clockSkewInMs` (default 5000; a
-    /// non-finite value falls back to 5000, a negative one narrows the window as in the
-    /// reference). [`clock_skew`](Self::clock_skew) takes a `Duration`.
+    /// Allowed clock skew in milliseconds, as `@clerk/backend`'s `clockSkewInMs` (default 5000; a
+    /// non-finite value falls back to 5000, a negative one narrows the window as in
+    /// `@clerk/backend`). [`clock_skew`](Self::clock_skew) takes a `Duration`.
     pub fn clock_skew_ms(mut self, ms: f64) -> Self {
         self.clock_skew_ms = Some(ms);
         self
@@ -139,7 +139,7 @@ impl MachineAuthBuilder {
     }
 
     /// Which token types [`MachineAuth::authenticate_request`] accepts. Default: `m2m_token` only
-    /// (the reference defaults to `session_token`; this crate is about machine tokens).
+    /// (`@clerk/backend` defaults to `session_token`; this crate is about machine tokens).
     pub fn accepts_token(mut self, accepts: impl Into<AcceptsToken>) -> Self {
         self.accepts_token = Some(accepts.into());
         self
@@ -270,7 +270,7 @@ impl MachineAuthBuilder {
                 message: MACHINE_AUTH_REQUIRES_KEY,
             });
         }
-        // The reference requires the instance secret key unless exactly `m2m_token` is accepted;
+        // `@clerk/backend` requires the instance secret key unless exactly `m2m_token` is accepted;
         // we also accept a local key (PEM or custom resolver), which verifies JWTs on its own.
         let only_m2m = accepts == AcceptsToken::One(TokenType::M2MToken);
         if !only_m2m && self.secret_key.is_none() && !has_local_keys {

@@ -6,15 +6,15 @@ use clerk_token_types::{ErrorCode, Reason, TokenType};
 use clerk_token_verify::VerifyError;
 
 /// Everything that can go wrong in `clerk-m2m`: verification failures (with the token type they
-/// were typed as, as in the reference's `{tokenType, errors}` result), Backend API failures and
+/// were typed as, as in `@clerk/backend`'s `{tokenType, errors}` result), Backend API failures and
 /// configuration mistakes.
 ///
-/// `Display` is the reference's message where it has one. No variant holds a secret key or a raw
+/// `Display` is `@clerk/backend`'s message where it has one. No variant holds a secret key or a raw
 /// token.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A JWT failed local verification (the reference's `verifyM2MJwt` / `verifyOAuthJwt` /
+    /// A JWT failed local verification (`@clerk/backend`'s `verifyM2MJwt` / `verifyOAuthJwt` /
     /// `verifyToken` errors).
     #[error("{source}")]
     Verify {
@@ -24,7 +24,8 @@ pub enum Error {
         #[source]
         source: VerifyError,
     },
-    /// A JWT-shaped token could not be decoded. Typed `m2m_token` by routing, as the reference.
+    /// A JWT-shaped token could not be decoded. Typed `m2m_token` by routing, as in
+    /// `@clerk/backend`.
     #[error("{source}")]
     Decode {
         /// Always [`TokenType::M2MToken`] from [`MachineAuth::verify_machine_token`](crate::MachineAuth::verify_machine_token).
@@ -52,7 +53,7 @@ pub enum Error {
         /// The detected type, if any.
         found: Option<TokenType>,
     },
-    /// The Backend API rejected (or failed) a token verification, mapped as the reference's
+    /// The Backend API rejected (or failed) a token verification, mapped as `@clerk/backend`'s
     /// `handleClerkAPIError`: 401 `secret-key-invalid`, 404 `token-invalid`, anything else
     /// `unexpected-error`; a 200 answer for a revoked, expired or inactive token
     /// ([`ApiError::Inactive`]) is `token-invalid` too.
@@ -62,7 +63,7 @@ pub enum Error {
         token_type: TokenType,
         /// The mapped code.
         code: ErrorCode,
-        /// The reference's message ("Machine token not found", "Unexpected error", ...).
+        /// `@clerk/backend`'s message ("Machine token not found", "Unexpected error", ...).
         message: String,
         /// The HTTP status, when there was a response.
         status: Option<u16>,
@@ -71,14 +72,14 @@ pub enum Error {
         source: ApiError,
     },
     /// The Backend API answered 200 for an opaque M2M token that is revoked or expired.
-    /// Stricter than the reference, which returns such a token as verified.
+    /// Stricter than `@clerk/backend`, which returns such a token as verified.
     #[error("Machine token is {state}.")]
     Inactive {
         /// `"revoked"` or `"expired"`.
         state: &'static str,
     },
     /// An opaque token that cannot be one Clerk issues (prefix, length, characters), refused by
-    /// the opaque-token guard without a Backend API call. `Display` is the reference's message
+    /// the opaque-token guard without a Backend API call. `Display` is `@clerk/backend`'s message
     /// for an unknown token, as the Backend API's 404 would have given.
     #[error("{}", not_found_message(*token_type))]
     MalformedToken {
@@ -116,7 +117,7 @@ pub enum Error {
     /// No secret key was configured where one is needed.
     #[error("{message}")]
     MissingSecretKey {
-        /// The reference's message.
+        /// `@clerk/backend`'s message.
         message: &'static str,
     },
     /// A synchronous (local) verification was asked for a token that needs I/O: an opaque token
@@ -137,7 +138,7 @@ pub enum Error {
     },
 }
 
-/// The reference's message for a token the Backend API does not know (its 404).
+/// `@clerk/backend`'s message for a token the Backend API does not know (its 404).
 fn not_found_message(token_type: TokenType) -> &'static str {
     match token_type {
         TokenType::OAuthToken => "OAuth token not found",
@@ -146,9 +147,9 @@ fn not_found_message(token_type: TokenType) -> &'static str {
     }
 }
 
-/// The reference's message when neither a machine secret key nor a secret key is set.
+/// `@clerk/backend`'s message when neither a machine secret key nor a secret key is set.
 pub(crate) const MACHINE_AUTH_REQUIRES_KEY: &str = "Machine token authentication requires either a Machine secret key or a Clerk secret key. Ensure a Clerk secret key or Machine secret key is set.";
-/// The reference's missing-secret-key message.
+/// `@clerk/backend`'s missing-secret-key message.
 pub(crate) const MISSING_SECRET_KEY: &str = "Missing Clerk Secret Key. Go to https://dashboard.clerk.com and get your key for your instance.";
 
 impl Error {
@@ -202,7 +203,7 @@ impl Error {
         }
     }
 
-    /// The token type the failed token was routed as, as the reference's `tokenType` in an error
+    /// The token type the failed token was routed as, as `@clerk/backend`'s `tokenType` in an error
     /// result; `None` when the token could not be typed (or the error is not about a token).
     ///
     /// ```rust
@@ -235,7 +236,7 @@ impl Error {
         }
     }
 
-    /// The reference's `getFullMessage()`: `"<message> (code=<code>, status=<status or n/a>)"`,
+    /// `@clerk/backend`'s `getFullMessage()`: `"<message> (code=<code>, status=<status or n/a>)"`,
     /// used as the `x-clerk-auth-message` of a rejected request.
     ///
     /// ```rust
@@ -272,7 +273,7 @@ impl Error {
         }
     }
 
-    /// Maps a Backend API failure of a verify call as the reference's `handleClerkAPIError`.
+    /// Maps a Backend API failure of a verify call as `@clerk/backend`'s `handleClerkAPIError`.
     pub(crate) fn from_backend_verify(token_type: TokenType, source: ApiError) -> Self {
         Self::BackendVerify {
             token_type,

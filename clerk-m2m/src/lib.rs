@@ -6,9 +6,9 @@
 //! Clerk Backend API, verifies M2M JWTs locally (networkless with a PEM key, or with a cached
 //! JWKS fetched once), verifies opaque `mt_…`, `oat_…` and `ak_…` tokens through the Backend API,
 //! routes any machine token as Clerk's JavaScript SDK does, and authenticates HTTP requests by
-//! their `Authorization` header. Behind the `axum` feature it gives a tower `Layer`
-//! (`MachineAuthLayer`) and an axum extractor; behind `emulator`, a local Backend API emulator
-//! for tests and demos.
+//! their `Authorization` header. Behind the `tower` feature it gives a tower `Layer`
+//! (`MachineAuthLayer`) for any `http` service, behind `axum` the axum extractors, and behind
+//! `emulator` a local Backend API emulator for tests and demos.
 //!
 //! It is **not** a session-management SDK: it reads no cookies, runs no handshake and does not
 //! wrap the Backend API beyond M2M tokens (use [`BackendApi`] for machines). Session JWTs are
@@ -57,7 +57,8 @@
 //! | `aws-lc-rs` | no | The aws-lc-rs provider: faster, and no OpenSSL with `default-features = false`. |
 //! | `rustls` | yes | HTTPS to the Backend API through rustls (aws-lc-rs), reqwest's default. |
 //! | `native-tls` | no | HTTPS through the platform's TLS (OpenSSL on Linux) instead. |
-//! | `axum` | no | `MachineAuthLayer` (a tower `Layer`) and the [`AuthObject`] axum extractor. |
+//! | `tower` | no | `MachineAuthLayer`, a tower `Layer` for any `http` service (axum, tonic, hyper). |
+//! | `axum` | no | `tower`, plus the [`AuthObject`] and `Option<AuthObject>` axum extractors. |
 //! | `emulator` | no | `clerk_m2m::emulator`, the local Backend API emulator, for your tests. |
 //!
 //! **Crypto provider.** With `josekit` on, josekit verifies signatures; with only `aws-lc-rs`,

@@ -1,5 +1,5 @@
 //! [`MachineAuth`]: one configured value that creates M2M tokens and verifies machine tokens,
-//! routing each token as the reference's `verifyMachineAuthToken` (`@clerk/backend`, `tokens/verify.ts`).
+//! routing each token as `@clerk/backend`'s `verifyMachineAuthToken` (`tokens/verify.ts`).
 
 use std::sync::Arc;
 
@@ -64,9 +64,9 @@ pub(crate) enum KeySource {
     None,
 }
 
-/// The resolver used when there is neither a PEM key nor a secret key: every JWT fails with the
-/// reference's "Failed to resolve JWK during verification." (after the `cat` check, which runs
-/// before any key resolution).
+/// The resolver used when there is neither a PEM key nor a secret key: every JWT fails with
+/// `@clerk/backend`'s "Failed to resolve JWK during verification." (after the `cat` check, which
+/// runs before any key resolution).
 #[derive(Debug)]
 pub(crate) struct NoKeyResolver;
 
@@ -205,8 +205,8 @@ impl MachineAuth {
     /// Verifies an M2M token: a JWT (`sub` `mch_…`) locally with the PEM key or the cached JWKS,
     /// an opaque `mt_…` token through the Backend API.
     ///
-    /// Any other token is refused without a network call ([`Error::TokenTypeMismatch`]); the
-    /// reference would send a JWT-shaped non-M2M token to the Backend API.
+    /// Any other token is refused without a network call ([`Error::TokenTypeMismatch`]);
+    /// `@clerk/backend` would send a JWT-shaped non-M2M token to the Backend API.
     ///
     /// # Errors
     /// The codes and messages of Clerk's JavaScript SDK, e.g. `token-invalid` "Invalid M2M JWT
@@ -246,7 +246,7 @@ impl MachineAuth {
         .await
     }
 
-    /// Verifies any machine token, routed as the reference's `verifyMachineAuthToken` (`@clerk/backend`, `tokens/verify.ts`):
+    /// Verifies any machine token, routed as `@clerk/backend`'s `verifyMachineAuthToken` (`tokens/verify.ts`):
     ///
     /// | token | route | error type |
     /// | --- | --- | --- |
@@ -263,7 +263,7 @@ impl MachineAuth {
     /// [`Error::token_type`].
     ///
     /// # Errors
-    /// As in the table, with the reference's messages.
+    /// As in the table, with `@clerk/backend`'s messages.
     pub async fn verify_machine_token(&self, token: &str) -> Result<VerifiedToken, Error> {
         self.verify_presented(&Presented::new(token)).await
     }
@@ -409,7 +409,7 @@ impl<'t> Presented<'t> {
         })
     }
 
-    /// The reference's `getMachineTokenType` when `isMachineToken`, else `None`.
+    /// `@clerk/backend`'s `getMachineTokenType` when `isMachineToken`, else `None`.
     pub(crate) fn machine_type(&self) -> Option<TokenType> {
         classify_decoded(self.token, self.jwt()).filter(|t| t.is_machine())
     }

@@ -1,6 +1,5 @@
-//! [`MachineAuth::authenticate_request`]: the reference's request-level decision table
-//! (`@clerk/backend`, `tokens/request.ts`)
-//! for bearer tokens.
+//! [`MachineAuth::authenticate_request`]: the request-level decision table of Clerk's JavaScript
+//! SDK (`@clerk/backend`, `tokens/request.ts`) for bearer tokens.
 
 use clerk_token_types::{AcceptsToken, ErrorCode, JwtCategory, TokenType, classify_jwt};
 use http::HeaderMap;
@@ -14,8 +13,8 @@ use crate::{
 
 impl MachineAuth {
     /// Authenticates a request by its `Authorization` header (machine tokens are never read from
-    /// cookies), following the reference's decision table (`tokens/request.ts`) with this value's
-    /// `accepts_token`:
+    /// cookies), following `@clerk/backend`'s decision table (`tokens/request.ts`) with this
+    /// value's `accepts_token`:
     ///
     /// - a list of types: a token (or its absence, counted as `session_token`) whose type is not
     ///   in the list is signed out with `token-type-mismatch` and no token type;
@@ -143,7 +142,7 @@ impl MachineAuth {
                 AcceptsToken::One(t) if t.is_machine() => {
                     AuthState::signed_out(Some(*t), SignedOutReason::NoTokenInHeader, "")
                 }
-                // The reference would now look at cookies; a machine SDK has none to read.
+                // `@clerk/backend` would now look at cookies; a machine SDK has none to read.
                 _ => AuthState::signed_out(
                     Some(TokenType::SessionToken),
                     SignedOutReason::NoTokenInHeader,

@@ -1,4 +1,4 @@
-//! `authenticate_request`: the reference's decision table (`tokens/request.ts`) for bearer tokens and the
+//! `authenticate_request`: `@clerk/backend`'s decision table (`tokens/request.ts`) for bearer tokens and the
 //! Authorization header edge cases of its header reading.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 

@@ -370,8 +370,18 @@ async fn serve_prints_one_json_line_and_runs_until_killed() {
     );
     assert_eq!(
         keys(&info),
-        ["api_url", "jwt_public_key_pem", "machines", "secret_key"]
+        [
+            "api_key",
+            "api_url",
+            "jwt_public_key_pem",
+            "machines",
+            "oauth_token",
+            "secret_key"
+        ]
     );
+    // One API key and one OAuth access token to try the sibling verify paths with.
+    assert!(info["api_key"].as_str().unwrap().starts_with("ak_"));
+    assert!(info["oauth_token"].as_str().unwrap().starts_with("oat_"));
     let machines = info["machines"].as_array().unwrap();
     assert_eq!(machines.len(), 2);
     for m in machines {
@@ -408,6 +418,28 @@ async fn serve_prints_one_json_line_and_runs_until_killed() {
     assert_eq!(o.code, 0, "{} {}", o.stdout, o.stderr);
 
     child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn serve_on_a_non_loopback_address_warns_that_the_keys_are_test_keys() {
+    for (addr, warned) in [("0.0.0.0:0", true), ("127.0.0.1:0", false)] {
+        let mut c = command(&["serve", "--addr", addr], &[]);
+        c.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        let mut child = c.spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+        // The warning is written before the JSON line, so it is in stderr once the line is out.
+        out.next_line().await.unwrap().expect("one line");
+        let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = err.next_line().await.unwrap().unwrap_or_default();
+        assert_eq!(
+            first.contains("WARNING") && first.contains("TEST KEYS"),
+            warned,
+            "{addr}: {first}"
+        );
+        child.kill().await.unwrap();
+    }
 }
 
 #[tokio::test]

@@ -437,6 +437,48 @@ async fn the_contract_catches_breaches() {
     check(&spec, &good).unwrap();
     let mut extra = token.clone();
     extra["type"] = json!("m2m_token");
+    let oauth = json!({
+        "object": "clerk_idp_oauth_access_token", "id": "oat_0ef5a7a33d87ed87ee7954c845d80450",
+        "client_id": "client_1", "subject": "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "scopes": [],
+        "revoked": false, "revocation_reason": null, "expired": false, "expiration": null,
+        "created_at": 1, "updated_at": 1
+    });
+    let oauth_ok = bad(
+        "post",
+        "/oauth_applications/access_tokens/verify",
+        json!({"access_token": "oat_x"}),
+        200,
+        oauth.clone(),
+    );
+    check(&spec, &oauth_ok).unwrap();
+    let oauth_with = |k: &str, v: Value| {
+        let mut o = oauth.clone();
+        o[k] = v;
+        o
+    };
+    let machine = json!({
+        "object": "machine", "id": "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "name": "a",
+        "instance_id": "ins_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "created_at": 1, "updated_at": 1,
+        "default_token_ttl": 3600, "scoped_machines": [], "secret_key": "ak_x"
+    });
+    let machine_ok = bad(
+        "post",
+        "/v1/machines",
+        json!({"name": "a", "scoped_machines": []}),
+        200,
+        machine.clone(),
+    );
+    check(&spec, &machine_ok).unwrap();
+    let mut updated = machine.clone();
+    updated.as_object_mut().unwrap().remove("secret_key");
+    let update_ok = bad(
+        "patch",
+        "/v1/machines/mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk",
+        json!({"name": "b"}),
+        200,
+        updated.clone(),
+    );
+    check(&spec, &update_ok).unwrap();
     let cases = [
         // The legacy `secret` field of the verify body.
         bad(
@@ -471,6 +513,44 @@ async fn the_contract_catches_breaches() {
             json!({"secret": "ak_x"}),
             200,
             json!({"object": "api_key", "id": "ak_notHex"}),
+        ),
+        // The OAuth verify answer is closed: no `type`, and its id is `oat_` + 32 hex digits.
+        bad(
+            "post",
+            "/oauth_applications/access_tokens/verify",
+            json!({"access_token": "oat_x"}),
+            200,
+            oauth_with("type", json!("oauth_token")),
+        ),
+        bad(
+            "post",
+            "/oauth_applications/access_tokens/verify",
+            json!({"access_token": "oat_x"}),
+            200,
+            oauth_with("id", json!("oat_notHex")),
+        ),
+        // `{"active": true}` is not one of the two answers.
+        bad(
+            "post",
+            "/oauth_applications/access_tokens/verify",
+            json!({"access_token": "oat_x"}),
+            200,
+            json!({"active": true}),
+        ),
+        // Nulls the request schemas do not allow.
+        bad(
+            "post",
+            "/v1/machines",
+            json!({"name": "a", "scoped_machines": null}),
+            200,
+            machine,
+        ),
+        bad(
+            "patch",
+            "/v1/machines/mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk",
+            json!({"name": null}),
+            200,
+            updated,
         ),
         // Not an operation we implement.
         bad("get", "/v1/users", Value::Null, 200, json!({})),

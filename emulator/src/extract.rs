@@ -171,8 +171,30 @@ fn integral(n: &serde_json::Number) -> Option<u64> {
     (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then_some(f as u64)
 }
 
-/// A query parameter the spec types `number` or `integer`: any integral number is accepted
-/// (`10`, `10.0`, `1e1`), within `min..=max`.
+/// A query parameter the spec types `integer` (`limit` and `offset` of `GET /machines`): decimal
+/// digits only, within `min..=max`. `1.0` is refused there, unlike on the operations that type
+/// the same parameters `number` (see [`query_int`]).
+pub(crate) fn query_integer(
+    name: &str,
+    raw: Option<&str>,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    raw.parse::<u64>()
+        .ok()
+        .filter(|v| raw.bytes().all(|b| b.is_ascii_digit()) && (min..=max).contains(v))
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::invalid_param(
+                name,
+                format!("{name} must be an integer between {min} and {max}."),
+            )
+        })
+}
+
+/// A query parameter the spec types `number` (`limit` and `offset` of `GET /m2m_tokens`): any
+/// integral number is accepted (`10`, `10.0`, `1e1`), within `min..=max`.
 pub(crate) fn query_int(
     name: &str,
     raw: Option<&str>,
@@ -331,6 +353,14 @@ mod tests {
         assert_eq!(query_int("limit", Some("1.0"), 1, 100).unwrap(), Some(1));
         assert_eq!(query_int("offset", Some("1e1"), 0, 100).unwrap(), Some(10));
         assert_eq!(query_int("offset", None, 0, 100).unwrap(), None);
+        assert_eq!(
+            query_integer("limit", Some("10"), 1, 100).unwrap(),
+            Some(10)
+        );
+        assert_eq!(query_integer("limit", None, 1, 100).unwrap(), None);
+        for bad in ["1.0", "1e1", "+1", "-1", "0", "101", "", "x"] {
+            assert!(query_integer("limit", Some(bad), 1, 100).is_err(), "{bad}");
+        }
         for bad in ["x", "", "NaN", "inf", "-0.5", "1.5"] {
             assert!(query_int("limit", Some(bad), 0, 100).is_err(), "{bad}");
         }

@@ -34,6 +34,7 @@ use crate::tt::{MachineSecretKey, SecretKey};
 /// emu.shutdown().await;
 /// # }
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy)]
 pub struct Emulator;
 
@@ -309,7 +310,7 @@ impl MachineInfo {
 
 /// What the CLI's `serve` command prints: where the emulator is and the keys to use it.
 #[non_exhaustive]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeInfo {
     /// `http://127.0.0.1:PORT`
     pub api_url: String,
@@ -319,11 +320,35 @@ pub struct ServeInfo {
     pub jwt_public_key_pem: String,
     /// The machines that exist now.
     pub machines: Vec<MachineInfo>,
+    /// An API key secret (`ak_...`) owned by the first demo machine, which
+    /// `POST /api_keys/verify` accepts; `None` until
+    /// [`EmulatorHandle::bootstrap_demo_machines`] has run.
+    pub api_key: Option<String>,
+    /// An OAuth access token (`oat_...`) for a demo user, which
+    /// `POST /oauth_applications/access_tokens/verify` accepts; `None` until
+    /// [`EmulatorHandle::bootstrap_demo_machines`] has run.
+    pub oauth_token: Option<String>,
+}
+
+// By hand: the API key and OAuth token are secrets (the key types redact themselves).
+impl std::fmt::Debug for ServeInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "[REDACTED]");
+        f.debug_struct("ServeInfo")
+            .field("api_url", &self.api_url)
+            .field("secret_key", &self.secret_key)
+            .field("jwt_public_key_pem", &self.jwt_public_key_pem)
+            .field("machines", &self.machines)
+            .field("api_key", &redacted(&self.api_key))
+            .field("oauth_token", &redacted(&self.oauth_token))
+            .finish()
+    }
 }
 
 impl ServeInfo {
-    /// The JSON the CLI prints, secrets included:
-    /// `{api_url, secret_key, jwt_public_key_pem, machines:[{id, secret_key, scoped_machines}]}`.
+    /// The JSON the CLI prints, secrets included: `{api_url, secret_key, jwt_public_key_pem,
+    /// machines:[{id, secret_key, scoped_machines}], api_key, oauth_token}` (the last two
+    /// `null` until the demo machines are bootstrapped).
     pub fn to_json(&self) -> Value {
         let machines: Vec<Value> = self
             .machines
@@ -341,6 +366,8 @@ impl ServeInfo {
             "secret_key": self.secret_key.expose_secret(),
             "jwt_public_key_pem": self.jwt_public_key_pem,
             "machines": machines,
+            "api_key": self.api_key,
+            "oauth_token": self.oauth_token,
         })
     }
 }
@@ -475,7 +502,9 @@ impl EmulatorHandle {
             .collect()
     }
 
-    /// Two machines, `demo-a` and `demo-b`, each scoped to the other.
+    /// Two machines, `demo-a` and `demo-b`, each scoped to the other, plus one API key owned
+    /// by `demo-a` and one OAuth access token for a demo user (see [`ServeInfo`]), so `serve`
+    /// hands out a credential of every machine-token kind.
     pub fn bootstrap_demo_machines(&self) -> [MachineInfo; 2] {
         let a = self.create_machine("demo-a", &[]);
         let b = self.create_machine("demo-b", &[&a.id]);
@@ -485,16 +514,24 @@ impl EmulatorHandle {
         let now = self.now_ms();
         let _ = self.app().lock().add_scope(&a.id, body, now);
         let a = self.machine(&a.id).unwrap_or(a);
+        let api_key = self.create_api_key(&a.id);
+        // A user id in the spec's `^user_\w{27}$` form, which the OAuth verify answer requires.
+        let oauth_token = self.create_oauth_token(&ids::base62("user_", 27));
+        self.app().lock().set_demo_credentials(api_key, oauth_token);
         [a, b]
     }
 
     /// What the CLI's `serve` prints (see [`ServeInfo::to_json`]).
     pub fn serve_info(&self) -> ServeInfo {
+        let demo = self.app().lock().demo_credentials();
+        let (api_key, oauth_token) = demo.map_or((None, None), |(k, t)| (Some(k), Some(t)));
         ServeInfo {
             api_url: self.api_url(),
             secret_key: self.secret_key(),
             jwt_public_key_pem: self.jwt_public_key_pem(),
             machines: self.machines(),
+            api_key,
+            oauth_token,
         }
     }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Number, Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::api_error::ApiError;
-use crate::extract::{Field, RequestBody, closed, int_in, query_int};
+use crate::extract::{Field, RequestBody, closed, int_in, query_int, query_integer};
 use crate::ids;
 use crate::keys::{KeyRing, SigningKey};
 use crate::mint;
@@ -261,6 +261,8 @@ pub(crate) struct State {
     oauth_tokens: HashMap<String, Sibling>,
     /// The most opaque M2M tokens kept; see [`State::make_room`].
     max_tokens: usize,
+    /// The API key and OAuth access token `bootstrap_demo_machines` made, for `serve` to print.
+    demo_credentials: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for State {
@@ -297,6 +299,7 @@ impl State {
             api_keys: HashMap::new(),
             oauth_tokens: HashMap::new(),
             max_tokens: DEFAULT_MAX_TOKENS,
+            demo_credentials: None,
         }
     }
 
@@ -324,6 +327,16 @@ impl State {
             }
         }
         found
+    }
+
+    /// Remember the demo API key and OAuth access token (secrets), replacing earlier ones.
+    pub(crate) fn set_demo_credentials(&mut self, api_key: String, oauth_token: String) {
+        self.demo_credentials = Some((api_key, oauth_token));
+    }
+
+    /// The demo API key and OAuth access token, if `bootstrap_demo_machines` made them.
+    pub(crate) fn demo_credentials(&self) -> Option<(String, String)> {
+        self.demo_credentials.clone()
     }
 
     /// Set how many opaque M2M tokens are kept (at least 1).
@@ -464,9 +477,11 @@ impl State {
     }
 
     pub(crate) fn list_machines(&self, q: &HashMap<String, String>) -> Result<Value, ApiError> {
-        let limit = query_int("limit", q.get("limit").map(String::as_str), 1, 500)?.unwrap_or(10);
+        // The spec types these two `integer` here (`number` on `GET /m2m_tokens`).
+        let limit =
+            query_integer("limit", q.get("limit").map(String::as_str), 1, 500)?.unwrap_or(10);
         let offset =
-            query_int("offset", q.get("offset").map(String::as_str), 0, u64::MAX)?.unwrap_or(0);
+            query_integer("offset", q.get("offset").map(String::as_str), 0, u64::MAX)?.unwrap_or(0);
         // The spec: an exact match on the machine id, a partial (case-insensitive) one on the name.
         let needle = q.get("query").filter(|n| !n.is_empty());
         let needle_lower = needle.map(|n| n.to_lowercase());

@@ -28,10 +28,20 @@ async fn serve_info_and_demo_machines() {
         json!({"id": a.id, "secret_key": a.secret_key.expose_secret(), "scoped_machines": [b.id]})
     );
     assert_eq!(v["machines"].as_array().unwrap().len(), 2);
+    // One API key and one OAuth access token, in the line and verifiable.
+    let ak = v["api_key"].as_str().unwrap();
+    let oat = v["oauth_token"].as_str().unwrap();
+    assert_eq!(info.api_key.as_deref(), Some(ak));
+    assert_eq!(info.oauth_token.as_deref(), Some(oat));
+    assert!(
+        ak.starts_with("ak_") && oat.starts_with("oat_"),
+        "{ak} {oat}"
+    );
     // Debug never shows secrets.
     let dbg = format!("{info:?} {a:?} {emu:?}");
     assert!(!dbg.contains(&sk(&emu)));
     assert!(!dbg.contains(a.secret_key.expose_secret()));
+    assert!(!dbg.contains(ak) && !dbg.contains(oat), "{dbg}");
 
     // The demo machines can call each other.
     let api = Api::new(&emu);
@@ -47,6 +57,26 @@ async fn serve_info_and_demo_machines() {
         )
         .await;
     assert_eq!(r.status, 200);
+    let r = api
+        .post("/api_keys/verify", &sk(&emu), json!({"secret": ak}))
+        .await;
+    assert_eq!((r.status, &r.body["subject"]), (200, &json!(a.id)));
+    let r = api
+        .post(
+            "/oauth_applications/access_tokens/verify",
+            &sk(&emu),
+            json!({"access_token": oat}),
+        )
+        .await;
+    assert_eq!((r.status, &r.body["revoked"]), (200, &json!(false)));
+    assert!(r.body["subject"].as_str().unwrap().starts_with("user_"));
+    // Before the bootstrap there is nothing to print.
+    let fresh = common::start().await;
+    let v = fresh.serve_info().to_json();
+    assert_eq!(
+        (&v["api_key"], &v["oauth_token"]),
+        (&json!(null), &json!(null))
+    );
 }
 
 #[tokio::test]

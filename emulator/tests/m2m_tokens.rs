@@ -613,6 +613,17 @@ async fn list_filters_paginates_and_orders_newest_first() {
         .map(|t| t["id"].as_str().unwrap())
         .collect();
     assert_eq!(got, [ids[3].as_str(), ids[2].as_str()]);
+    // The spec types `limit` and `offset` `number` here: integral spellings of a number count.
+    for q in [
+        "limit=2.0&offset=1.0",
+        "limit=2&offset=1e0",
+        "limit=2e0&offset=1",
+    ] {
+        let r = list(format!("subject={}&{q}", f.a.id), key.clone()).await;
+        assert_eq!(r.status, 200, "{q}");
+        assert_eq!(r.body["m2m_tokens"][0]["id"], ids[3].as_str(), "{q}");
+        assert_eq!(r.body["m2m_tokens"].as_array().unwrap().len(), 2, "{q}");
+    }
 
     // A machine key lists its own tokens only.
     let r = list(format!("subject={}", f.a.id), Fixture::key(&f.a).to_owned()).await;
@@ -632,6 +643,8 @@ async fn list_filters_paginates_and_orders_newest_first() {
         "offset=-1",
         "revoked=maybe",
         "limit=x",
+        "limit=1.5",
+        "offset=0.5",
     ] {
         let r = list(format!("subject={}&{bad}", f.a.id), key.clone()).await;
         assert_eq!(r.status, 400, "{bad}");

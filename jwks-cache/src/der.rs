@@ -66,7 +66,7 @@ pub(crate) fn parse_spki(der: &[u8]) -> Result<RsaNumbers, String> {
 
 /// Reads an RSA public key given as SPKI PEM, PKCS#1 PEM or the bare base64 body of either.
 ///
-/// Returns `LocalMissing` for blank input (the reference's "Missing local JWK.").
+/// Returns `LocalMissing` for blank input (`@clerk/backend`'s "Missing local JWK.").
 pub(crate) fn parse_pem(pem: &str) -> Result<RsaNumbers, KeyError> {
     if pem.len() > MAX_PEM_BYTES {
         return Err(KeyError::invalid(format!(

@@ -3,27 +3,28 @@
 use crate::{ErrorCode, Reason};
 use clerk_token_types::action;
 
-/// The kid-mismatch message of the reference (§7.2). It talks about a "session token" because the
-/// reference shares it between sessions and machine tokens; it is kept verbatim for parity.
+/// The kid-mismatch message of Clerk's JavaScript SDK (`@clerk/backend`, `tokens/keys.ts`). It
+/// talks about a "session token" because that SDK shares it between sessions and machine tokens; it
+/// is kept verbatim for parity.
 const KID_MISMATCH_PREFIX: &str = "Unable to find a signing key in JWKS that matches the kid='";
 const KID_MISMATCH_SUFFIX: &str = "' of the provided session token. Please make sure that the __session cookie or the HTTP authorization header contain a Clerk-generated session JWT.";
 
-/// The reference's message for a JWKS without keys (§7.2).
+/// `@clerk/backend`'s message for a JWKS without keys.
 pub const NO_SIGNING_KEYS_MESSAGE: &str =
     "The JWKS endpoint did not contain any signing keys. Contact support@clerk.com.";
 
-/// The kid reported when a token has no `kid` header, as the reference prints it.
+/// The kid reported when a token has no `kid` header, as `@clerk/backend` prints it.
 pub const MISSING_KID: &str = "undefined";
 
 /// Why a key could not be had for a token.
 ///
-/// `Display` is the reference's message where it has one. Messages never contain key material,
+/// `Display` is `@clerk/backend`'s message where it has one. Messages never contain key material,
 /// secrets, or the list of kids an instance knows (those are instance ids).
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     /// No usable key has the token's `kid` (reason `jwk-kid-mismatch`). A token without a `kid`
-    /// reports the kid `undefined`, like the reference.
+    /// reports the kid `undefined`, like `@clerk/backend`.
     #[error("{KID_MISMATCH_PREFIX}{kid}{KID_MISMATCH_SUFFIX}")]
     KidMismatch {
         /// The kid the token asked for.
@@ -32,7 +33,7 @@ pub enum KeyError {
     /// The JWKS could not be loaded (reason `jwk-remote-failed-to-load`).
     #[error("{message}")]
     RemoteFailedToLoad {
-        /// The reference's message, e.g. `Error loading Clerk JWKS from <url> with code=503`.
+        /// `@clerk/backend`'s message, e.g. `Error loading Clerk JWKS from <url> with code=503`.
         message: String,
     },
     /// The Backend API refused the instance secret key (reason `secret-key-invalid`).
@@ -53,7 +54,7 @@ pub enum KeyError {
         kid: String,
     },
     /// A key that cannot be used: bad PEM or JWK, wrong size, `use`, `key_ops`, `alg`, or a key
-    /// bound to another algorithm than the token's. The verifier reports this as the reference's
+    /// bound to another algorithm than the token's. The verifier reports this as `@clerk/backend`'s
     /// "Error verifying JWT signature." failure.
     #[error("Unusable public key: {detail}")]
     InvalidKey {
@@ -94,7 +95,7 @@ impl KeyError {
         }
     }
 
-    /// The detailed reason in the reference vocabulary.
+    /// The detailed reason in Clerk's vocabulary.
     ///
     /// ```rust
     /// use clerk_jwks_cache::KeyError;
@@ -114,7 +115,8 @@ impl KeyError {
         }
     }
 
-    /// What the reference tells the user to do about this error (its `action`), if anything.
+    /// What Clerk's JavaScript SDK tells the user to do about this error (its `action`), if
+    /// anything.
     ///
     /// ```rust
     /// use clerk_jwks_cache::KeyError;
@@ -134,7 +136,8 @@ impl KeyError {
     }
 
     /// The coarse error code. The M2M verifier maps every key failure to
-    /// `token-verification-failed` (reference §6.1); this is the code when the error stands alone.
+    /// `token-verification-failed` (as `@clerk/backend`'s `verifyM2MJwt` does); this is the code
+    /// when the error stands alone.
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::SecretKeyInvalid { .. } => ErrorCode::SecretKeyInvalid,

@@ -85,7 +85,7 @@ impl Jwk {
 ///
 /// Deserialising is lenient per key: an entry that is not a JWK object (say, no `kty`) is
 /// skipped with a warning instead of failing the whole set, and a missing `keys` is an empty set
-/// (which the resolvers then report with the reference's "did not contain any signing keys").
+/// (which the resolvers then report with `@clerk/backend`'s "did not contain any signing keys").
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(try_from = "Map<String, Value>")]
 pub struct JwkSet {

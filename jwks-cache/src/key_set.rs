@@ -118,7 +118,7 @@ impl KeySet {
         }
     }
 
-    /// The answer for a resolver: the key, or the reference's error.
+    /// The answer for a resolver: the key, or `@clerk/backend`'s error.
     pub(crate) fn resolve(
         &self,
         kid: Option<&str>,

@@ -28,8 +28,8 @@
 //! token's; no private members; a modulus of 2048..=8192 bits, an odd exponent above 1 and below
 //! 2^32, and no ROCA fingerprint. A key that fails is skipped with a `tracing` warning; two usable
 //! keys with the token's kid are [`KeyError::AmbiguousKid`]. A token without a `kid` never matches
-//! a JWKS key (the reference looks up the string `"undefined"`); it fails with `jwk-kid-mismatch`
-//! for kid `undefined` and causes no fetch.
+//! a JWKS key (Clerk's JavaScript SDK looks up the string `"undefined"`); it fails with
+//! `jwk-kid-mismatch` for kid `undefined` and causes no fetch.
 //!
 //! This crate does not speak HTTP (`clerk-backend-api` implements [`JwksSource`]), does not
 //! decode tokens or check claims (`clerk-token-verify` does), and keeps nothing process-wide.

@@ -12,7 +12,7 @@ use crate::{
     Algorithm, CryptoProvider, JwkSet, KeyError, KeyResolver, VerifyingKey, default_provider,
 };
 
-/// Default time a fetched key set counts as fresh (the reference's 5 minutes).
+/// Default time a fetched key set counts as fresh (`@clerk/backend`'s 5 minutes).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
 /// Default pause after a fetch during which unknown kids fail fast and failed fetches are not
 /// retried (30 s, as in panva/jose and jwtk).
@@ -28,7 +28,7 @@ pub const DEFAULT_STALE_GRACE: Duration = Duration::from_secs(60 * 60);
 #[async_trait::async_trait]
 pub trait JwksSource: Send + Sync {
     /// Fetches the current key set. Errors should be [`KeyError::RemoteFailedToLoad`] or
-    /// [`KeyError::SecretKeyInvalid`], with the reference's messages.
+    /// [`KeyError::SecretKeyInvalid`], with `@clerk/backend`'s messages.
     async fn fetch(&self) -> Result<JwkSet, KeyError>;
 }
 
@@ -112,7 +112,7 @@ impl FreshUntil {
 ///   (default 1 h) past their TTL; then the resolver fails closed with the fetch error
 ///   (`jwk-remote-failed-to-load`).
 /// * A successful fetch replaces the whole set: a kid removed at the source stops verifying after
-///   the next refresh (the reference merges kids until expiry; replacing is stricter).
+///   the next refresh (`@clerk/backend` merges kids until expiry; replacing is stricter).
 /// * A key set with no usable key counts as a failed fetch ("did not contain any signing keys"),
 ///   so a broken response never wipes known keys.
 /// * Nothing is shared between resolvers: one resolver serves one instance.

@@ -8,8 +8,8 @@ use crate::{Algorithm, CryptoProvider, JwkSet, KeyError, VerifyingKey, default_p
 
 /// Answers the verifier's one question: which key verifies a token with this `kid` and `alg`?
 ///
-/// A token without a `kid` asks with `None`. JWKS resolvers never match it (the reference looks up
-/// the string "undefined"; we refuse instead) and answer `jwk-kid-mismatch` for kid `undefined`.
+/// A token without a `kid` asks with `None`. JWKS resolvers never match it (`@clerk/backend` looks
+/// up the string "undefined"; we refuse instead) and answer `jwk-kid-mismatch` for kid `undefined`.
 #[async_trait::async_trait]
 pub trait KeyResolver: Send + Sync {
     /// The key for `kid` and `alg`, fetching if the resolver needs to.
@@ -57,9 +57,10 @@ impl<T: KeyResolver + ?Sized> KeyResolver for Box<T> {
 
 /// A configured RSA public key (Clerk's `CLERK_JWT_KEY`): networkless verification.
 ///
-/// The key is RS256 only, as in the reference, whose PEM-derived JWK is hard-coded RS256. The
-/// token's `kid` is ignored entirely: any kid, or none, selects this key, and nothing is ever
-/// cached by kid (reference §7.1, the SDK-148 fix).
+/// The key is RS256 only, as in Clerk's JavaScript SDK, whose PEM-derived JWK is hard-coded RS256.
+/// The token's `kid` is ignored entirely: any kid, or none, selects this key, and nothing is ever
+/// cached by kid (a kid is attacker-controlled; `@clerk/backend` keeps no kid-keyed cache for a
+/// PEM key either, a security fix, SDK-148).
 #[derive(Debug, Clone)]
 pub struct PemKeyResolver {
     key: Arc<VerifyingKey>,

@@ -66,7 +66,7 @@ async fn serve(body: String) -> Server {
     }
 }
 
-/// GET /v1/jwks over a fresh connection, mapping errors like the reference does.
+/// GET /v1/jwks over a fresh connection, mapping errors like `@clerk/backend` does.
 struct HttpSource {
     addr: SocketAddr,
 }

@@ -69,7 +69,7 @@ fn outage() -> KeyError {
     }
 }
 
-/// The reference's kid-mismatch message (§7.2), written out here independently of the crate.
+/// `@clerk/backend`'s kid-mismatch message, written out here independently of the crate.
 fn kid_mismatch_text(kid: &str) -> String {
     format!(
         "Unable to find a signing key in JWKS that matches the kid='{kid}' of the provided session token. Please make sure that the __session cookie or the HTTP authorization header contain a Clerk-generated session JWT."
@@ -165,7 +165,7 @@ async fn ten_thousand_random_kids_in_one_cooldown_make_at_most_one_fetch() {
             !err.to_string().contains("ins_1'"),
             "never lists known kids"
         );
-        // The whole message is the reference text around this one kid: nothing else is listed.
+        // The whole message is `@clerk/backend`'s text around this one kid: nothing else is listed.
         assert_eq!(err, KeyError::KidMismatch { kid: kid.clone() });
         assert_eq!(err.to_string(), kid_mismatch_text(&kid));
     }
@@ -431,7 +431,7 @@ async fn huge_durations_do_not_overflow() {
 
 #[test]
 fn defaults_are_the_documented_ones() {
-    // Reference §1: the JWKS cache TTL is 300 s. Cooldown and grace are ours (issue 3).
+    // Clerk's JavaScript SDK caches a JWKS for 300 s. Cooldown and grace are ours (issue 3).
     assert_eq!(DEFAULT_TTL, TTL);
     assert_eq!(DEFAULT_UNKNOWN_KID_COOLDOWN, COOLDOWN);
     assert_eq!(DEFAULT_STALE_GRACE, GRACE);

@@ -147,7 +147,8 @@ fn classify_reference_2_2() {
         classify(&oauth_jwt("at+jwt", r#""mch_1""#)),
         Some(TokenType::M2MToken)
     );
-    // A non-string sub does not stop an at+jwt token from being OAuth (§14.1).
+    // A non-string sub does not stop an at+jwt token from being OAuth (as in `@clerk/backend`'s
+    // `tokens/__tests__/verify.test.ts`).
     for sub in ["null", "42", r#"{"id":"mch_1"}"#, r#"["mch_1"]"#] {
         assert_eq!(
             classify(&oauth_jwt("at+jwt", sub)),
@@ -172,7 +173,7 @@ fn classify_reference_2_2() {
     // Not JWT-shaped or undecodable: not a machine JWT.
     assert_eq!(classify("not.a.jwt"), None);
     assert_eq!(classify("invalid.jwt.token"), None);
-    // JSON null payload: the reference's isM2MJwt is false for it.
+    // JSON null payload: `@clerk/backend`'s isM2MJwt is false for it.
     assert_eq!(classify(&token(r#"{"typ":"JWT"}"#, "null", b"s")), None);
     // Padded JWT segments are not JWT-shaped even though the payload says mch_.
     let padded = format!("{}=", token("{}", r#"{"sub":"mch_1"}"#, b"s"));

@@ -99,11 +99,11 @@ fn reference_5_1_three_parts() {
 
 #[test]
 fn reference_5_1_undecodable_segments() {
-    // Non-zero leftover bits (the reference's own example).
+    // Non-zero leftover bits (`@clerk/backend`'s own example).
     assert_eq!(undecodable("aaa.bbb.ccc"), Segment::Header);
     // Valid base64 of "abc", not JSON.
     assert_eq!(undecodable("YWJj.YWJj.YWJj"), Segment::Header);
-    // "invalid.jwt.token" from §14.1.
+    // "invalid.jwt.token" from `@clerk/backend`'s `tokens/__tests__/verify.test.ts`.
     assert_eq!(undecodable("invalid.jwt.token"), Segment::Header);
 }
 
@@ -152,7 +152,7 @@ fn base64url_must_be_canonical_and_unpadded() {
 fn empty_segments() {
     let h = encode_segment(br#"{"alg":"RS256"}"#);
     let p = encode_segment(br#"{}"#);
-    // An empty signature decodes to no bytes, as in the reference; verification rejects it.
+    // An empty signature decodes to no bytes, as in `@clerk/backend`; verification rejects it.
     let jwt = dangerous::insecure_decode(&format!("{h}.{p}.")).unwrap();
     assert!(jwt.signature().is_empty());
     assert_eq!(jwt.signing_input(), format!("{h}.{p}").as_bytes());

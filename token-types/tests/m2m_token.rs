@@ -121,7 +121,8 @@ fn debug_redacts_the_token() {
     assert!(dbg.contains("[redacted]") && dbg.contains("mt_1xxxxxxxxxxxxx"));
 }
 
-// Reference §14.4, with time = iat.
+// The `fromJwtPayload` cases of `@clerk/backend`'s `api/resources/__tests__/M2MToken.test.ts`,
+// with time = iat.
 
 #[test]
 fn creates_m2m_token_from_jwt_payload() {
@@ -283,7 +284,7 @@ fn a_fractional_exp_expires_at_its_exact_millisecond() {
     );
 }
 
-// Where the reference is unsound, documented decisions.
+// Where `@clerk/backend` is unsound, documented decisions.
 
 #[test]
 fn scopes_split_on_spaces_without_empty_entries() {

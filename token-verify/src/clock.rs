@@ -3,7 +3,7 @@
 use std::fmt::Debug;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The reference's default clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`), in milliseconds.
+/// `@clerk/backend`'s default clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`), in milliseconds.
 pub const DEFAULT_CLOCK_SKEW_MS: i64 = 5000;
 
 /// Where "now" comes from. Tests and the CLI use [`FixedClock`] to verify as of a given time.
@@ -43,7 +43,7 @@ impl Clock for FixedClock {
 }
 
 /// The tolerance the time rules allow, in milliseconds: any finite number (`0`, fractions and
-/// negative values, which narrow the window, as in the reference). A non-finite value falls back
+/// negative values, which narrow the window, as in `@clerk/backend`). A non-finite value falls back
 /// to [`DEFAULT_CLOCK_SKEW_MS`], so a NaN from a config file can never disable the expiry check.
 ///
 /// ```rust
@@ -70,9 +70,9 @@ impl ClockSkew {
     /// Bounds the integer forms; far beyond any i64 difference, so "huge" stays "huge".
     const LIMIT: f64 = 1e20;
 
-    /// A skew of `ms` milliseconds; a non-finite value gives the default (5000), as in the
-    /// reference. A negative skew is used as given: it narrows the window (tokens count as
-    /// expired that much early), which is the reference's behaviour and never admits more.
+    /// A skew of `ms` milliseconds; a non-finite value gives the default (5000), as in
+    /// `@clerk/backend`. A negative skew is used as given: it narrows the window (tokens count as
+    /// expired that much early), which is `@clerk/backend`'s behaviour and never admits more.
     pub fn from_ms(ms: f64) -> Self {
         if ms.is_finite() {
             Self { ms }

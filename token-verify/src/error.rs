@@ -1,5 +1,6 @@
-//! [`VerifyError`]: why a token did not verify, in Clerk's vocabulary and with the reference's
-//! message texts (reference §5.2, §6, §8.2).
+//! [`VerifyError`]: why a token did not verify, in Clerk's vocabulary and with the message texts of
+//! Clerk's JavaScript SDK (`@clerk/backend`: `verifyJwt`, `verifyM2MJwt`, `verifyOAuthJwt`,
+//! `verifyToken`).
 
 use clerk_jwks_cache::KeyError;
 use clerk_token_types::{ErrorCode, JwtCategory, Reason, TokenType, action, format_utc};
@@ -9,23 +10,23 @@ use crate::js_json;
 
 /// Why a token did not verify.
 ///
-/// * [`code`](Self::code): the coarse code of reference §6.1. Decode and category failures are
-///   `token-invalid`; on the M2M and OAuth presets every other failure is
+/// * [`code`](Self::code): the coarse code of `@clerk/backend`'s machine verifiers. Decode and
+///   category failures are `token-invalid`; on the M2M and OAuth presets every other failure is
 ///   `token-verification-failed`.
 /// * [`reason`](Self::reason): the detailed reason (`token-expired`, `jwk-kid-mismatch`, ...).
-/// * `Display` / [`message`](Self::message): the reference's message text where it has one.
+/// * `Display` / [`message`](Self::message): `@clerk/backend`'s message text where it has one.
 ///
 /// Every variant records the token type of the preset that produced it (`None` when a pipeline
 /// step was called on its own). No variant holds the raw token.
 #[non_exhaustive]
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum VerifyError {
-    /// Step 1: too large, not three parts, bad base64url or JSON (reference §5.1).
+    /// Step 1: too large, not three parts, bad base64url or JSON.
     #[error("{source}")]
     Decode {
         /// The preset's token type.
         token_type: Option<TokenType>,
-        /// The decode error, whose text is the reference's.
+        /// The decode error, whose text is `@clerk/backend`'s.
         #[source]
         source: clerk_token_types::Error,
     },
@@ -37,7 +38,7 @@ pub enum VerifyError {
         token_type: Option<TokenType>,
         /// The category found.
         category: JwtCategory,
-        /// The reference message.
+        /// `@clerk/backend`'s message.
         message: &'static str,
     },
     /// Step 2: `typ` is not one the preset allows.
@@ -359,10 +360,11 @@ impl VerifyError {
         }
     }
 
-    /// The coarse code (reference §6.1): `token-invalid` for decode and category failures; on
-    /// the M2M and OAuth presets `token-verification-failed` for everything else. Without a
-    /// machine token type (the session preset, or a step on its own) the code follows the
-    /// reason: `token-invalid` stays `token-invalid`, a key error keeps its own code.
+    /// The coarse code, as `@clerk/backend`'s machine verifiers give it: `token-invalid` for
+    /// decode and category failures; on the M2M and OAuth presets `token-verification-failed`
+    /// for everything else. Without a machine token type (the session preset, or a step on its
+    /// own) the code follows the reason: `token-invalid` stays `token-invalid`, a key error keeps
+    /// its own code.
     ///
     /// ```rust
     /// use clerk_token_verify::{ErrorCode, VerifyError};
@@ -393,7 +395,7 @@ impl VerifyError {
         self.to_string()
     }
 
-    /// The reference's action hint, where it gives one (e.g. "Make sure that this is a valid
+    /// `@clerk/backend`'s action hint, where it gives one (e.g. "Make sure that this is a valid
     /// Clerk-generated JWT.").
     pub fn action(&self) -> Option<&'static str> {
         match self {
@@ -414,8 +416,9 @@ impl VerifyError {
     pub(crate) fn key(source: KeyError) -> Self {
         match source {
             // A key that cannot be used for the token (e.g. a PEM key, which is RS256 only, and an
-            // RS384 token) is the reference's key-import failure: "Error verifying JWT signature.
-            // Error: ..." (reference §5.2 #4, §5.3), as `KeyError::InvalidKey` documents.
+            // RS384 token) is `@clerk/backend`'s key-import failure, where WebCrypto refuses a key
+            // whose `alg` does not fit: "Error verifying JWT signature. Error: ...", as
+            // `KeyError::InvalidKey` documents.
             KeyError::InvalidKey { .. } => Self::SignatureFailed {
                 token_type: None,
                 detail: source.to_string(),

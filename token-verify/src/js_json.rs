@@ -1,4 +1,4 @@
-//! `JSON.stringify` as the reference's messages print values: strings quoted, a missing value
+//! `JSON.stringify` as `@clerk/backend`'s messages print values: strings quoted, a missing value
 //! printed `undefined`, integral numbers without a fraction.
 
 use serde_json::Value;

@@ -10,9 +10,9 @@
 //! opaque `mt_`/`oat_`/`ak_` tokens to the Backend API, and it decides nothing about requests
 //! (that is `clerk-m2m`).
 //!
-//! Where the reference is unsound we are stricter, and say so on the item: header rules all run
-//! before any key lookup; any `crit`, `jku`, `x5u`, `x5c`, `jwk` or `cty: JWT` is rejected; a
-//! configured audience requires an `aud`; the session preset accepts only session (or IGNORE)
+//! Where Clerk's JavaScript SDK is unsound we are stricter, and say so on the item: header rules
+//! all run before any key lookup; any `crit`, `jku`, `x5u`, `x5c`, `jwk` or `cty: JWT` is rejected;
+//! a configured audience requires an `aud`; the session preset accepts only session (or IGNORE)
 //! categories; the M2M preset requires a `mch_` subject.
 //!
 //! ```rust

@@ -7,12 +7,12 @@ use serde_json::{Map, Value};
 use crate::ClockSkew;
 use crate::steps::claims::is_expired;
 
-/// Claims that are not "custom" (reference §3.3): left out of `claims`.
+/// Claims that are not "custom" (as in `@clerk/backend`'s `fromJwtPayload`): left out of `claims`.
 const RESERVED: [&str; 6] = ["iss", "sub", "exp", "nbf", "iat", "jti"];
 
-/// A verified OAuth access token (reference §3.4, `IdPOAuthAccessToken.fromJwtPayload`).
+/// A verified OAuth access token (`@clerk/backend`'s `IdPOAuthAccessToken.fromJwtPayload`).
 ///
-/// Serialises as the reference's JSON form (`client_id`, `type`, `subject`, `scopes`, ...).
+/// Serialises as `@clerk/backend`'s JSON form (`client_id`, `type`, `subject`, `scopes`, ...).
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OAuthAccessToken {
@@ -44,7 +44,7 @@ pub struct OAuthAccessToken {
 }
 
 impl OAuthAccessToken {
-    /// Maps verified claims. Stricter than the reference: `jti`, `client_id`, `scope` and `scp`
+    /// Maps verified claims. Stricter than `@clerk/backend`: `jti`, `client_id`, `scope` and `scp`
     /// of the wrong JSON type are errors instead of being passed through.
     ///
     /// ```rust

@@ -153,8 +153,8 @@ impl<P: Preset> Verifier<P> {
     }
 
     /// Accepted audiences: the token's `aud` must name one of them. Empty strings are ignored;
-    /// an empty list turns the rule off. Once on, a token without `aud` fails (stricter than the
-    /// reference, see [`steps::claims::check_audience`]).
+    /// an empty list turns the rule off. Once on, a token without `aud` fails (stricter than
+    /// `@clerk/backend`, see [`steps::claims::check_audience`]).
     pub fn with_audience<I, S>(self, aud: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -178,7 +178,7 @@ impl<P: Preset> Verifier<P> {
         self.edit(|i| i.claims.authorized_parties = list)
     }
 
-    /// Requires `iss` to equal `iss` exactly (off by default, as in the reference).
+    /// Requires `iss` to equal `iss` exactly (off by default, as in `@clerk/backend`).
     pub fn with_issuer(self, iss: impl Into<String>) -> Self {
         let iss = iss.into();
         self.edit(|i| i.claims.issuer = Some(iss))

@@ -20,9 +20,21 @@ pub(crate) async fn run(a: ServeArgs) -> Result<Exit, Failure> {
         .start()
         .await
         .map_err(|e| Failure::usage(format!("cannot start the emulator on {}: {e}", a.addr)))?;
+    // The emulator's own warning is a tracing event, which the CLI does not show unless
+    // CLERK_M2M_LOG asks; anyone exposing it to the network must see this one.
+    if !a.addr.ip().is_loopback() {
+        eprintln!(
+            "clerk-m2m: WARNING: the emulator is listening on {}, reachable from the network. \
+             Its secret keys, API key, OAuth token and signing keys are TEST KEYS printed in \
+             clear, anyone who can reach it can mint tokens, and nothing is persisted. Bind \
+             127.0.0.1 unless you know why not.",
+            emu.api_url()
+        );
+    }
     emu.bootstrap_demo_machines();
-    // The one line a script reads: URL, instance keys and the two machines (secrets included:
-    // they are the emulator's throwaway keys, printed on purpose).
+    // The one line a script reads: URL, instance keys, the two machines, an API key and an
+    // OAuth token (secrets included: they are the emulator's throwaway keys, printed on
+    // purpose).
     let line = emu.serve_info().to_json().to_string();
     out::line(&line)?;
     out::error_line(&format!(

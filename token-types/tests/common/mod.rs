@@ -13,7 +13,7 @@ pub fn token(header: &str, payload: &str, signature: &[u8]) -> String {
     )
 }
 
-/// The reference's `mockM2MJwtPayload` (iat 1666648250).
+/// `@clerk/backend`'s test fixture `mockM2MJwtPayload` (iat 1666648250).
 pub const IAT: i64 = 1_666_648_250;
 
 pub fn mock_m2m_payload() -> String {

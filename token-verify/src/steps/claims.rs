@@ -1,4 +1,4 @@
-//! Step 5: the claim rules, in the reference's order (`sub`, `aud`, `azp`, `exp`, `nbf`, `iat`),
+//! Step 5: the claim rules, in `@clerk/backend`'s order (`sub`, `aud`, `azp`, `exp`, `nbf`, `iat`),
 //! then our optional `iss` and machine rules. Run only after the signature holds, so no claim
 //! information leaks from a forged token.
 //!
@@ -17,13 +17,14 @@ use crate::{ClockSkew, VerifyError};
 pub struct ClaimRules {
     /// A prefix `sub` must start with (`mch_` on the M2M preset).
     pub subject_prefix: Option<&'static str>,
-    /// Accepted audiences (empty: no audience rule). Empty strings are ignored, as in the reference.
+    /// Accepted audiences (empty: no audience rule). Empty strings are ignored, as in
+    /// `@clerk/backend`.
     pub audience: Vec<String>,
     /// Accepted `azp` values (empty: no rule).
     pub authorized_parties: Vec<String>,
     /// Tolerance for the time rules.
     pub clock_skew: ClockSkew,
-    /// Required `iss` (our addition; off by default, as the reference never checks `iss`).
+    /// Required `iss` (our addition; off by default, as `@clerk/backend` never checks `iss`).
     pub issuer: Option<String>,
     /// A machine id that must be in `aud` or `scopes` (our addition).
     pub expected_machine: Option<String>,
@@ -73,7 +74,7 @@ pub fn check_subject(
 /// The audience rule. With no configured audience there is no check. With one, `aud` must be a
 /// string in the list or an array of strings sharing an element with it.
 ///
-/// Stricter than the reference (RFC 8725 §3.9): once an audience is configured, a missing or
+/// Stricter than `@clerk/backend` (RFC 8725 §3.9): once an audience is configured, a missing or
 /// empty `aud`, and an `aud` of the wrong JSON type (a mixed array, a number...), fail instead
 /// of passing unchecked.
 pub fn check_audience(
@@ -272,7 +273,8 @@ pub fn check_machine(claims: &JwtClaims, machine: &str) -> Result<(), VerifyErro
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    //! The claim rules of reference §14.6 (`assertions.test.ts`), one test per case name.
+    //! The claim rules as `@clerk/backend`'s `jwt/__tests__/assertions.test.ts` pins them, one test
+    //! per case name.
     use super::*;
     use clerk_token_types::{Reason, format_utc};
     use serde_json::json;
@@ -316,7 +318,7 @@ mod tests {
         assert!(check_audience(Some(&many(&["a"])), &list(&["", ""])).is_ok());
     }
 
-    /// Deviation (documented on `check_audience`): the reference passes a missing `aud`, or one
+    /// Deviation (documented on `check_audience`): `@clerk/backend` passes a missing `aud`, or one
     /// made only of empty values, when an audience is configured; we reject it.
     #[test]
     fn audience_rejects_missing_or_empty_aud_when_audience_is_configured_stricter() {
@@ -404,7 +406,7 @@ mod tests {
     #[test]
     fn audience_throws_when_aud_is_substring_of_an_audience_list_entry() {
         let e = check_audience(Some(&one("ab")), &list(&["abc", "", "x"])).unwrap_err();
-        // Empty configured values are dropped from the printed list, as in the reference.
+        // Empty configured values are dropped from the printed list, as in `@clerk/backend`.
         assert_eq!(
             e.to_string(),
             "Invalid JWT audience claim (aud) \"ab\". Is not included in \"[\"abc\",\"x\"]\"."

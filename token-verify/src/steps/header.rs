@@ -13,23 +13,35 @@ pub const EMBEDDED_KEY_MEMBERS: [&str; 4] = ["jku", "x5u", "x5c", "jwk"];
 /// `typ` values accepted when a preset expects a plain JWT.
 pub const JWT_TYPES: [&str; 1] = ["JWT"];
 
-/// Which `cat` values a preset accepts (reference §2.4).
+/// Which `cat` values a preset accepts (`@clerk/backend`'s `tokens/jwtCategories.ts` names them).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CategoryRule {
     /// M2M: `cat` absent (Clerk's rollout window) or exactly the M2M category; anything else,
     /// IGNORE, `null` and non-strings included, is "Invalid M2M JWT category.".
     M2m,
-    /// Session: absent, the session category or IGNORE. The M2M category is the reference's
+    /// Session: absent, the session category or IGNORE. The M2M category is `@clerk/backend`'s
     /// "Invalid session token category."; we also reject every other value (JWT templates,
-    /// unknown strings, `null`, non-strings), which the reference only catches at the request
-    /// level (its §2.4 `hasNonSessionJwtCategory`, and not on every path, see its §13.10).
+    /// unknown strings, `null`, non-strings), which `@clerk/backend` only catches at the request
+    /// level (`hasNonSessionJwtCategory`), and only when a session token alone is accepted or the
+    /// token comes from a cookie.
     Session,
     /// No rule (OAuth access tokens, whose class `typ` already tells apart).
     Any,
 }
 
-/// The header rules of a preset.
+/// The header rules of a preset. Non-exhaustive so that a rule can be added without a breaking
+/// change: build one with [`HeaderRules::new`] and the `with_*` methods, or start from a preset's
+/// constant.
+///
+/// ```rust
+/// use clerk_token_types::TokenType;
+/// use clerk_token_verify::steps::header::{CategoryRule, HeaderRules};
+/// let rules = HeaderRules::new(TokenType::M2MToken, CategoryRule::M2m).with_type_required(true);
+/// assert!(rules.type_required);
+/// assert_eq!(rules.allowed_types, ["JWT"]);
+/// ```
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderRules {
     /// The token type errors are stamped with.
@@ -38,11 +50,35 @@ pub struct HeaderRules {
     pub category: CategoryRule,
     /// Allowed `typ` values (exact, case-sensitive).
     pub allowed_types: &'static [&'static str],
-    /// Whether a missing `typ` fails (the reference's "`headerType` given").
+    /// Whether a missing `typ` fails (`verifyJwt` in `@clerk/backend` with `headerType` given).
     pub type_required: bool,
 }
 
 impl HeaderRules {
+    /// Rules stamping errors with `token_type` and applying `category`; `typ` absent or `JWT`.
+    pub const fn new(token_type: TokenType, category: CategoryRule) -> Self {
+        Self {
+            token_type,
+            category,
+            allowed_types: &JWT_TYPES,
+            type_required: false,
+        }
+    }
+
+    /// Sets [`allowed_types`](Self::allowed_types): the exact, case-sensitive `typ` values.
+    #[must_use]
+    pub const fn with_allowed_types(mut self, types: &'static [&'static str]) -> Self {
+        self.allowed_types = types;
+        self
+    }
+
+    /// Sets [`type_required`](Self::type_required): whether a missing `typ` fails.
+    #[must_use]
+    pub const fn with_type_required(mut self, required: bool) -> Self {
+        self.type_required = required;
+        self
+    }
+
     /// M2M tokens: `cat` absent or M2M, `typ` absent or `JWT`.
     pub const M2M: Self = Self {
         token_type: TokenType::M2MToken,
@@ -107,7 +143,7 @@ pub fn check_category(cat: &JwtCategory, rule: CategoryRule) -> Result<(), Verif
     })
 }
 
-/// The `typ` rule (reference §5.2 #2).
+/// The `typ` rule (`assertHeaderType` in `@clerk/backend`'s `jwt/assertions.ts`).
 pub fn check_type(typ: Option<&str>, rules: &HeaderRules) -> Result<(), VerifyError> {
     let ok = match typ {
         None => !rules.type_required,
@@ -124,7 +160,7 @@ pub fn check_type(typ: Option<&str>, rules: &HeaderRules) -> Result<(), VerifyEr
     }
 }
 
-/// The `alg` allow-list: RS256, RS384, RS512 (reference §5.2 #3).
+/// The `alg` allow-list: RS256, RS384, RS512 (as `@clerk/backend`'s `jwt/algorithms.ts`).
 pub fn check_algorithm(alg: Option<&str>) -> Result<Algorithm, VerifyError> {
     alg.and_then(Algorithm::from_name)
         .ok_or_else(|| VerifyError::InvalidAlgorithm {
@@ -177,7 +213,7 @@ mod tests {
 
     #[test]
     fn type_rule_messages() {
-        // assertHeaderType (reference §14.6).
+        // The assertHeaderType cases of `@clerk/backend`'s `jwt/__tests__/assertions.test.ts`.
         assert!(check_type(None, &HeaderRules::M2M).is_ok());
         assert!(check_type(Some("JWT"), &HeaderRules::M2M).is_ok());
         for bad in ["", "Aloha", "jwt", "at+jwt"] {

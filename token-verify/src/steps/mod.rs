@@ -6,8 +6,8 @@
 //!    (`crit`, embedded keys, nested JWTs). No key has been looked up yet.
 //! 3. [`key::resolve`]: the [`KeyResolver`](clerk_jwks_cache::KeyResolver), lock-free cache first.
 //! 4. [`signature::check`]: RSASSA-PKCS1-v1_5 over the raw signing input.
-//! 5. [`claims::check`]: `sub`, `aud`, `azp`, `exp`, `nbf`, `iat` (reference order), then the
-//!    optional `iss` and machine rules. Only ever after the signature holds.
+//! 5. [`claims::check`]: `sub`, `aud`, `azp`, `exp`, `nbf`, `iat` (`@clerk/backend`'s order), then
+//!    the optional `iss` and machine rules. Only ever after the signature holds.
 //! 6. Mapping to the preset's output ([`Preset::map`](crate::Preset::map)).
 //!
 //! User [`Check`](crate::Check)s run after step 4, before or after step 5.

@@ -8,7 +8,7 @@ use crate::VerifyError;
 /// Checks `signature` over `signing_input` (the raw `header.payload`) with `key`.
 ///
 /// The key must be bound to the token's `alg`: one key, one algorithm (RFC 8725 §3.1). A key
-/// bound to another algorithm, or a backend failure, is the reference's "Error verifying JWT
+/// bound to another algorithm, or a backend failure, is `@clerk/backend`'s "Error verifying JWT
 /// signature. Error: ..." (`token-verification-failed`); a wrong signature is "JWT signature is
 /// invalid." (`token-invalid-signature`).
 pub fn check(

@@ -1,5 +1,7 @@
-//! The classic attacks of rust-anchors §2.2, each against the M2M preset with a JWKS resolver
-//! that counts its calls.
+//! The classic JWT verification attacks (see RFC 8725 §2): alg `none`, HS/RS key confusion,
+//! tampering, kid injection, embedded keys and key URLs, `crit`/`b64`/nested JWTs, duplicate
+//! members and claim type confusion, and unknown-kid refetch storms. Each runs against the M2M
+//! preset with a JWKS resolver that counts its calls.
 
 use clerk_token_verify::{ErrorCode, Reason, VerifyError};
 use josekit::jwk::KeyPair as _;
@@ -322,10 +324,9 @@ impl clerk_jwks_cache::JwksSource for CountingSource {
     }
 }
 
-/// Unknown-kid refetch storm (rust-anchors §2.2) through the whole verifier with a remote JWKS:
-/// attacker-chosen kids (traversal, injection, URLs, junk) are only ever map keys; a flood of
-/// them inside one cooldown costs at most one fetch, and the fetch never sees the kid (a
-/// `JwksSource` takes no kid at all).
+/// Unknown-kid refetch storm through the whole verifier with a remote JWKS: attacker-chosen kids
+/// (traversal, injection, URLs, junk) are only ever map keys; a flood of them inside one cooldown
+/// costs at most one fetch, and the fetch never sees the kid (a `JwksSource` takes no kid at all).
 #[tokio::test(start_paused = true)]
 async fn unknown_kid_flood_through_the_verifier_makes_at_most_one_fetch() {
     use std::sync::Arc;

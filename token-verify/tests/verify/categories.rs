@@ -1,5 +1,5 @@
-//! The `cat` table (reference §2.4) for the M2M and session presets. Every rejection happens
-//! before any key lookup: the counting resolver proves it.
+//! The `cat` header table for the M2M and session presets. Every rejection happens before any key
+//! lookup: the counting resolver proves it.
 
 use clerk_token_verify::{ErrorCode, Reason, TokenType, VerifyError};
 use serde_json::{Value, json};
@@ -76,7 +76,8 @@ async fn session_category_table() {
     }
 }
 
-/// Reference §14.1 "rejects a JWT tagged with the M2M category before key resolution (AISEC-91)":
+/// `@clerk/backend`'s `tokens/__tests__/verify.test.ts` "rejects a JWT tagged with the M2M category
+/// before key resolution (AISEC-91)":
 /// an M2M `cat` on a `user_` token, no key available at all.
 #[tokio::test]
 async fn session_rejects_m2m_category_before_key_resolution() {
@@ -93,8 +94,8 @@ async fn session_rejects_m2m_category_before_key_resolution() {
     assert_eq!(resolver.calls(), 0);
 }
 
-/// Reference §14.1 "rejects M2M JWT masquerading with a non-M2M cat": even a bad signature and an
-/// unknown kid are never reached.
+/// `@clerk/backend`'s `tokens/__tests__/verify.test.ts` "rejects M2M JWT masquerading with a
+/// non-M2M cat": even a bad signature and an unknown kid are never reached.
 #[tokio::test]
 async fn m2m_category_rejection_precedes_signature_and_key() {
     for cat in [CAT_SESSION, CAT_TEMPLATE, "cl_some_future_unknown_cat"] {
@@ -108,10 +109,10 @@ async fn m2m_category_rejection_precedes_signature_and_key() {
     }
 }
 
-/// What the reference does with each row (§2.4): its M2M verifier accepts absent and M2M only (as
-/// we do); its session verifier (`verifyToken`, §8.2) rejects only the M2M category. Our session
-/// preset is stricter: the rows below are the complete list of deviations, each rejected by us and
-/// accepted by the reference's session verifier.
+/// What `@clerk/backend` does with each row: its M2M verifier accepts absent and M2M only (as we
+/// do); its session verifier (`verifyToken`) rejects only the M2M category. Our session preset is
+/// stricter: the rows below are the complete list of deviations, each rejected by us and accepted
+/// by `@clerk/backend`'s session verifier.
 #[test]
 fn category_table_deviations_from_the_reference_are_exactly_the_stricter_session_rows() {
     let reference_m2m = |cat: &Option<Value>| cat.is_none() || cat == &Some(json!(CAT_M2M));
@@ -123,7 +124,7 @@ fn category_table_deviations_from_the_reference_are_exactly_the_stricter_session
             m2m_deviations.push(label);
         }
         if session_ok != reference_session(&cat) {
-            // Every deviation is a rejection of something the reference lets through.
+            // Every deviation is a rejection of something `@clerk/backend` lets through.
             assert!(!session_ok, "{label}");
             session_deviations.push(label);
         }
@@ -163,7 +164,7 @@ async fn typ_rejection_also_precedes_key_lookup() {
 }
 
 /// The category rule runs first of all header rules: a wrong `cat` is reported even when `typ`
-/// and `alg` are also wrong (reference §6.1 step 1 comes before everything).
+/// and `alg` are also wrong (`verifyM2MJwt` checks `cat` before everything else).
 #[tokio::test]
 async fn category_is_the_first_header_rule() {
     let (v, resolver) = m2m();

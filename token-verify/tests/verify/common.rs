@@ -10,7 +10,7 @@ use josekit::jwk::KeyPair as _;
 use josekit::jws::{JwsSigner as _, RS256, RS384, RS512};
 use serde_json::{Value, json};
 
-/// The reference fixtures' time: `iat` of `mockM2MJwtPayload`.
+/// The time of `@clerk/backend`'s test fixtures: `iat` of `mockM2MJwtPayload`.
 pub const IAT: i64 = 1_666_648_250;
 pub const NOW_MS: i64 = IAT * 1000;
 pub const KID: &str = "ins_2GIoQhbUpy0hX7B2cVkuTMinXoD";
@@ -57,7 +57,7 @@ pub fn sign(header: &Value, payload: &Value) -> String {
     sign_with(SIGNING_KEY, header, payload)
 }
 
-/// `mockM2MJwtPayload` of the reference fixtures (§14).
+/// `mockM2MJwtPayload` of `@clerk/backend`'s test fixtures.
 pub fn m2m_payload() -> Value {
     json!({
         "iss": "https://clerk.m2m.example.test",

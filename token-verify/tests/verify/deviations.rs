@@ -1,7 +1,7 @@
-//! Where we deliberately differ from the reference (Clerk's JS SDK), one test per deviation.
-//! Each test states the reference behaviour (with its section) and asserts ours, so a change in
-//! either direction is a visible, reviewed decision. The README's list of deviations mirrors this
-//! file and the jwks-cache tests named in it.
+//! Where we deliberately differ from Clerk's JavaScript SDK (`@clerk/backend`), one test per
+//! deviation. Each test states what `@clerk/backend` does (naming the function where it helps) and
+//! asserts ours, so a change in either direction is a visible, reviewed decision. The README's
+//! list of deviations mirrors this file and the jwks-cache tests named in it.
 
 use std::sync::Arc;
 
@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// Reference §5.2 / §6.1: the key is resolved (a JWKS fetch for an unknown kid) *before*
+/// `@clerk/backend`: `verifyM2MJwt` resolves the key (a JWKS fetch for an unknown kid) *before*
 /// `verifyJwt` checks `typ` and `alg`. Ours: every header rule runs before any key lookup, so a
 /// token with a bad `typ` or `alg` and an unknown kid reports the header error and causes no
-/// lookup (in the reference it would report the kid mismatch after a fetch).
+/// lookup (in `@clerk/backend` it would report the kid mismatch after a fetch).
 #[tokio::test]
 async fn header_rules_run_before_any_key_lookup() {
     let (v, resolver) = m2m();
@@ -59,8 +59,8 @@ async fn header_rules_run_before_any_key_lookup() {
     assert_eq!((resolver.calls(), session_resolver.calls()), (0, 0));
 }
 
-/// Reference §5.2 "Not checked: ... `crit` is ignored". Ours: any `crit` is rejected (we
-/// understand no JWS extension; RFC 7515 §4.1.11), so e.g. `b64: false` can never take effect.
+/// `@clerk/backend`: `verifyJwt` ignores `crit`. Ours: any `crit` is rejected (we understand no JWS
+/// extension; RFC 7515 §4.1.11), so e.g. `b64: false` can never take effect.
 #[tokio::test]
 async fn any_crit_is_rejected() {
     let (v, _) = m2m();
@@ -85,7 +85,7 @@ async fn any_crit_is_rejected() {
     }
 }
 
-/// Reference: `jku`, `x5u`, `x5c`, `jwk` are ignored (never read). Ours: rejected outright
+/// `@clerk/backend`: `jku`, `x5u`, `x5c`, `jwk` are ignored (never read). Ours: rejected outright
 /// (RFC 8725 §3.10), since Clerk never sets them and a token carrying one is an attack or a
 /// misconfiguration.
 #[tokio::test]
@@ -110,8 +110,8 @@ async fn embedded_keys_and_key_urls_are_rejected() {
     assert!(v.verify(&sign(&header, &m2m_payload())).await.is_ok());
 }
 
-/// Reference: `cty` is ignored. Ours: `cty: JWT` (any case) is a nested JWT (RFC 8725 §3.3) and
-/// is rejected; other content types are ignored.
+/// `@clerk/backend`: `cty` is ignored. Ours: `cty: JWT` (any case) is a nested JWT (RFC 8725 §3.3)
+/// and is rejected; other content types are ignored.
 #[tokio::test]
 async fn nested_jwt_content_type_is_rejected() {
     let (v, _) = m2m();
@@ -128,9 +128,9 @@ async fn nested_jwt_content_type_is_rejected() {
     assert!(v.verify(&sign(&header, &m2m_payload())).await.is_ok());
 }
 
-/// Reference §5.2 audience rule: if the token has no `aud` (or only empty values), or `aud` is an
-/// array mixing types, there is no check. Ours (RFC 8725 §3.9): once an audience is configured,
-/// such tokens fail. Without a configured audience nothing changes.
+/// `@clerk/backend`'s audience rule (`assertAudienceClaim`): if the token has no `aud` (or only
+/// empty values), or `aud` is an array mixing types, there is no check. Ours (RFC 8725 §3.9): once
+/// an audience is configured, such tokens fail. Without a configured audience nothing changes.
 #[tokio::test]
 async fn a_configured_audience_requires_a_usable_aud() {
     let (v, _) = m2m();
@@ -170,10 +170,11 @@ async fn a_configured_audience_requires_a_usable_aud() {
     assert!(plain.verify(&sign(&m2m_header(), &payload)).await.is_ok());
 }
 
-/// Reference §2.4 / §8.2: the session verifier rejects only the M2M category; JWT templates,
-/// unknown strings, `""`, `null` and non-strings pass it (only the request level catches some of
-/// them, and not on every path, §13.10). Ours: the session preset accepts only absent, session
-/// and IGNORE. The full table is in categories.rs; this is the deviation alone.
+/// `@clerk/backend`: the session verifier (`verifyToken`) rejects only the M2M category; JWT
+/// templates, unknown strings, `""`, `null` and non-strings pass it (only the request level catches
+/// some of them, and only when a session token alone is accepted or the token is a cookie). Ours:
+/// the session preset accepts only absent, session and IGNORE. The full table is in categories.rs;
+/// this is the deviation alone.
 #[tokio::test]
 async fn the_session_preset_rejects_every_non_session_category() {
     for cat in [
@@ -195,9 +196,9 @@ async fn the_session_preset_rejects_every_non_session_category() {
     }
 }
 
-/// Reference §6.1: `verifyM2MJwt` itself has no subject rule (only the router sends it tokens
-/// whose `sub` starts with `mch_`, §8.1). Ours: the M2M preset requires a `mch_` subject, since it
-/// can be called directly.
+/// `@clerk/backend`: `verifyM2MJwt` itself has no subject rule (only the router,
+/// `verifyMachineAuthToken`, sends it tokens whose `sub` starts with `mch_`). Ours: the M2M preset
+/// requires a `mch_` subject, since it can be called directly.
 #[tokio::test]
 async fn the_m2m_preset_requires_a_machine_subject() {
     let (v, _) = m2m();
@@ -215,7 +216,7 @@ async fn the_m2m_preset_requires_a_machine_subject() {
     }
 }
 
-/// Reference §5.3: a JWKS key is found by kid, then WebCrypto refuses to import it when its `alg`
+/// `@clerk/backend`: a JWKS key is found by kid, then WebCrypto refuses to import it when its `alg`
 /// does not fit the token's (or its `use` is not `sig`): "Error verifying JWT signature. ...",
 /// reason `token-verification-failed`. Ours: such a key is filtered out of the set when it is
 /// built, so the kid has no usable key for that algorithm: `jwk-kid-mismatch`. The code is
@@ -241,9 +242,9 @@ async fn a_jwk_unusable_for_the_token_is_a_kid_mismatch() {
     }
 }
 
-/// Reference §13.6: a token without `kid` is looked up as the string "undefined" and would match
+/// `@clerk/backend`: a token without `kid` is looked up as the string "undefined" and would match
 /// a JWKS key whose kid is literally "undefined". Ours: a missing kid never selects a JWKS key.
-/// (A PEM key ignores the kid entirely, as in the reference §7.1.)
+/// (A PEM key ignores the kid entirely, as in `@clerk/backend`.)
 #[tokio::test]
 async fn a_missing_kid_never_selects_a_jwks_key() {
     let mut jwk = public_jwk("RS256");
@@ -260,7 +261,7 @@ async fn a_missing_kid_never_selects_a_jwks_key() {
     assert!(v.verify(&sign(&literal, &m2m_payload())).await.is_ok());
 }
 
-/// Reference §5.2: a finite clock skew is used as given, negative ones included (parity, not a
+/// `@clerk/backend`: a finite clock skew is used as given, negative ones included (parity, not a
 /// deviation: a negative skew only narrows the window).
 #[tokio::test]
 async fn a_negative_clock_skew_is_used_as_given() {
@@ -297,7 +298,7 @@ async fn a_negative_clock_skew_is_used_as_given() {
     assert!(v.with_clock(at(exp_ms + 4000)).verify(&token).await.is_ok());
 }
 
-/// Reference §3.3 / §6.1: `M2MToken.fromJwtPayload` throws an uncaught TypeError for a non-string
+/// `@clerk/backend`: `M2MToken.fromJwtPayload` throws an uncaught TypeError for a non-string
 /// `scopes`, keeps `""` scopes, and takes a missing `iat` as NaN. Ours: typed errors
 /// (`token-verification-failed`, after the signature), empty scopes dropped, `iat` required for
 /// the M2M output.
@@ -341,7 +342,7 @@ async fn m2m_mapping_is_typed_and_strict() {
     );
 }
 
-/// Reference §3.4: `IdPOAuthAccessToken.fromJwtPayload` passes `jti`, `client_id`, `scp` and
+/// `@clerk/backend`: `IdPOAuthAccessToken.fromJwtPayload` passes `jti`, `client_id`, `scp` and
 /// `scope` through whatever their type. Ours: a wrongly typed one is a typed error.
 #[tokio::test]
 async fn oauth_mapping_is_typed_and_strict() {
@@ -363,7 +364,7 @@ async fn oauth_mapping_is_typed_and_strict() {
     }
 }
 
-/// Reference §5.1: the header is read loosely (`JSON.parse`, last duplicate wins, any JSON type
+/// `@clerk/backend`: the header is read loosely (`JSON.parse`, last duplicate wins, any JSON type
 /// for `alg`/`kid`/`typ`/`cty`). Ours: duplicate members, and `alg`, `kid`, `typ`, `cty` that are
 /// not strings or a `crit` that is not an array of strings, fail decoding (`token-invalid`), and
 /// tokens above 16 KiB are refused before any decoding.
@@ -416,7 +417,7 @@ async fn decoding_is_strict_about_types_duplicates_and_size() {
     assert_eq!(resolver.calls(), 0);
 }
 
-/// Our additions, both off by default as the reference has neither: an exact `iss` check and
+/// Our additions, both off by default as `@clerk/backend` has neither: an exact `iss` check and
 /// machine scoping (`expected_machine` in `aud` or `scopes`, a Clerk proposal only).
 #[tokio::test]
 async fn issuer_and_machine_rules_are_opt_in_additions() {
@@ -426,7 +427,7 @@ async fn issuer_and_machine_rules_are_opt_in_additions() {
         &[("iss", Some(json!(7))), ("aud", None), ("scopes", None)],
     );
     let token = sign(&m2m_header(), &payload);
-    // Off by default: a numeric iss and a token scoped to nobody verify, as in the reference.
+    // Off by default: a numeric iss and a token scoped to nobody verify, as in `@clerk/backend`.
     assert!(v.verify(&token).await.is_ok());
     let e = v
         .clone()

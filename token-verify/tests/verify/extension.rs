@@ -180,8 +180,9 @@ async fn checks_run_in_stage_order_see_the_clock_and_stop_at_the_first_failure()
     assert!(log.lock().unwrap().is_empty());
 }
 
-/// A check's error keeps its reason; the code follows the preset (reference §6.1 for machine
-/// tokens; the reason for sessions), and the preset's token type is stamped on it.
+/// A check's error keeps its reason; the code follows the preset (as `@clerk/backend`'s machine
+/// verifiers for machine tokens; the reason for sessions), and the preset's token type is stamped
+/// on it.
 #[tokio::test]
 async fn check_errors_are_stamped_with_the_preset() {
     let deny = Arc::new(|_: &Jwt, _: i64| {

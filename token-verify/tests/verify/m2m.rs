@@ -1,4 +1,5 @@
-//! The M2M preset end to end (reference §6.1 and §14.1 "verifyM2MToken with JWT").
+//! The M2M preset end to end (`@clerk/backend`'s `verifyM2MJwt`, and the "verifyM2MToken with JWT"
+//! cases of its `tokens/__tests__/verify.test.ts`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -136,7 +137,7 @@ async fn pem_resolver_ignores_kid_and_verifies_rs256() {
         let header = with(m2m_header(), &[("kid", kid)]);
         assert!(v.verify(&sign(&header, &m2m_payload())).await.is_ok());
     }
-    // A PEM key is RS256-only (reference §5.3): an RS384 token cannot verify with it.
+    // A PEM key is RS256-only (as in `@clerk/backend`): an RS384 token cannot verify with it.
     let header = with(m2m_header(), &[("alg", Some(json!("RS384")))]);
     let e = v.verify(&sign(&header, &m2m_payload())).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenVerificationFailed);
@@ -164,7 +165,8 @@ async fn rs384_and_rs512_with_matching_keys() {
     }
 }
 
-/// Reference §13.4 / §14.1 "returns signature error before claims error when both are invalid".
+/// `@clerk/backend`'s `tokens/__tests__/verify.test.ts` "returns signature error before claims
+/// error when both are invalid".
 #[tokio::test]
 async fn signature_error_wins_over_claim_errors() {
     let (v, _) = m2m();

@@ -1,11 +1,11 @@
-//! Every rule and message of the reference's §5.2 (verifyJwt), §6 (verifyM2MJwt / verifyOAuthJwt)
-//! and §8.2 (verifyToken) through the whole pipeline, with the exact text, reason, code, action and
-//! token type. The expected texts are written out here, independently of the crate's formatting
-//! code, so a drift in either shows up.
+//! Every rule and message of Clerk's JavaScript SDK (`@clerk/backend`: `verifyJwt`, `verifyM2MJwt`
+//! / `verifyOAuthJwt` and `verifyToken`) through the whole pipeline, with the exact text, reason,
+//! code, action and token type. The expected texts are written out here, independently of the
+//! crate's formatting code, so a drift in either shows up.
 //!
-//! Codes (reference §6.1): on the M2M and OAuth presets decode and category failures are
-//! `token-invalid` and everything else is `token-verification-failed`; the reference's session
-//! errors carry only a reason, and our session code follows the reason.
+//! Codes (as `@clerk/backend`'s machine verifiers give them): on the M2M and OAuth presets decode
+//! and category failures are `token-invalid` and everything else is `token-verification-failed`;
+//! `@clerk/backend`'s session errors carry only a reason, and our session code follows the reason.
 
 use std::sync::Arc;
 
@@ -66,7 +66,7 @@ async fn both_presets(label: &str, header: Value, payload: Value, x: &Expect) {
 
 const NOW_UTC: &str = "Mon, 24 Oct 2022 21:50:50 GMT";
 
-// --- §5.2 #2: typ ---
+// --- verifyJwt: typ ---
 
 #[tokio::test]
 async fn typ_rule_messages() {
@@ -102,7 +102,7 @@ async fn typ_rule_messages() {
     }
 }
 
-// --- §5.2 #3: alg ---
+// --- verifyJwt: alg ---
 
 #[tokio::test]
 async fn alg_rule_messages() {
@@ -127,7 +127,7 @@ async fn alg_rule_messages() {
     }
 }
 
-// --- §5.2 #4: signature ---
+// --- verifyJwt: signature ---
 
 #[tokio::test]
 async fn signature_is_invalid_message() {
@@ -157,7 +157,7 @@ async fn signature_is_invalid_message() {
     assert_error(&e, &x, x.machine_code, TokenType::OAuthToken, "oauth");
 }
 
-/// Reference §5.3: a configured PEM key (`jwtKey`) is imported as an RS256 JWK, so an RS384 or
+/// In `@clerk/backend` a configured PEM key (`jwtKey`) is imported as an RS256 JWK, so an RS384 or
 /// RS512 token fails key import, which surfaces as "Error verifying JWT signature. Error: ..."
 /// with reason `token-verification-failed` and the EnsureClerkJWT action.
 #[tokio::test]
@@ -197,7 +197,7 @@ async fn a_pem_key_with_an_rs384_or_rs512_token_is_the_signature_step_failure() 
 }
 
 /// A resolver that hands out a key bound to RS256 whatever the token asks for: the signature step
-/// itself refuses to use a key with another algorithm (RFC 8725 §3.1), with the reference's
+/// itself refuses to use a key with another algorithm (RFC 8725 §3.1), with `@clerk/backend`'s
 /// "Error verifying JWT signature." failure rather than a plain "invalid signature".
 #[derive(Debug)]
 struct AlwaysRs256(Arc<VerifyingKey>);
@@ -235,7 +235,7 @@ async fn a_key_bound_to_another_algorithm_is_never_used() {
     assert_eq!(e.reason(), Reason::TokenInvalidSignature);
 }
 
-// --- §5.2 #5..#10: claims ---
+// --- verifyJwt: claims (sub, aud, azp, exp, nbf, iat) ---
 
 #[tokio::test]
 async fn sub_rule_messages() {
@@ -439,7 +439,7 @@ async fn nbf_rule_messages() {
         session_code: ErrorCode::TokenVerificationFailed,
         action: None,
     };
-    // The reference table gives no action for this row; only the text, reason and code are pinned.
+    // `@clerk/backend` gives no action for this row; only the text, reason and code are pinned.
     let (m, _) = m2m();
     let e = m.verify(&sign(&m2m_header(), &payload)).await.unwrap_err();
     assert_eq!(e.to_string(), x.message);
@@ -492,7 +492,7 @@ async fn iat_rule_messages() {
     both_presets("iat future", m2m_header(), payload, &x).await;
 }
 
-/// Only the first error is returned, in the reference's order: header (typ, alg), signature,
+/// Only the first error is returned, in `@clerk/backend`'s order: header (typ, alg), signature,
 /// sub, aud, azp, exp, nbf, iat. Each step below fixes one problem and the next one shows.
 #[tokio::test]
 async fn the_first_failing_rule_is_reported_in_reference_order() {
@@ -571,7 +571,7 @@ async fn the_first_failing_rule_is_reported_in_reference_order() {
     );
 }
 
-// --- §6.1 / §2.4 / §8.2: categories ---
+// --- categories (verifyM2MJwt, verifyToken) ---
 
 #[tokio::test]
 async fn category_messages_codes_and_actions() {
@@ -579,7 +579,7 @@ async fn category_messages_codes_and_actions() {
     let header = with(m2m_header(), &[("cat", Some(json!(CAT_SESSION)))]);
     let e = m.verify(&sign(&header, &m2m_payload())).await.unwrap_err();
     // MachineTokenVerificationError{code:"token-invalid", message:"Invalid M2M JWT category."}:
-    // the reference gives the M2M error no action.
+    // `@clerk/backend` gives the M2M error no action.
     let x = Expect {
         message: "Invalid M2M JWT category.".into(),
         reason: Reason::TokenInvalid,
@@ -610,7 +610,7 @@ async fn category_messages_codes_and_actions() {
     );
 }
 
-// --- §5.1 decode, through every preset ---
+// --- decode, through every preset ---
 
 #[tokio::test]
 async fn decode_messages_on_every_preset() {
@@ -640,7 +640,7 @@ async fn decode_messages_on_every_preset() {
     }
 }
 
-// --- §6.1 step 4 / §7: key errors keep their message and reason ---
+// --- key resolution: key errors keep their message and reason ---
 
 /// A resolver that always fails with the given error, and counts its calls.
 #[derive(Debug)]
@@ -708,14 +708,14 @@ async fn key_errors_keep_the_reference_message_and_reason() {
         assert!(matches!(e, VerifyError::Key { .. }), "{e:?}");
         assert_eq!(e.to_string(), text);
         assert_eq!(e.reason(), reason, "{text}");
-        // Reference §7.2: the key errors carry the reference's action.
+        // The key errors carry `@clerk/backend`'s action.
         let expected_action = match reason {
             Reason::JwkKidMismatch => action::VALIDATE_KEYS,
             Reason::JwkLocalMissing => action::SET_CLERK_JWT_KEY,
             _ => action::CONTACT_SUPPORT,
         };
         assert_eq!(e.action(), Some(expected_action), "{text}");
-        // Reference §6.1 step 4: on the M2M path every key failure is token-verification-failed.
+        // As in `verifyM2MJwt`: on the M2M path every key failure is token-verification-failed.
         assert_eq!(e.code(), ErrorCode::TokenVerificationFailed, "{text}");
         assert_eq!(e.token_type(), Some(TokenType::M2MToken));
         let o = Verifier::oauth(r.clone()).with_clock(clock());
@@ -739,7 +739,8 @@ async fn key_errors_keep_the_reference_message_and_reason() {
     }
 }
 
-/// A token without `kid` reports the kid `undefined`, as the reference prints it (§7.2, §13.6).
+/// A token without `kid` reports the kid `undefined`, as `@clerk/backend` prints it (it looks the
+/// kid up as the string "undefined").
 #[tokio::test]
 async fn a_missing_kid_is_reported_as_undefined() {
     let (v, _) = m2m();
@@ -752,7 +753,7 @@ async fn a_missing_kid_is_reported_as_undefined() {
     assert_eq!(e.reason(), Reason::JwkKidMismatch);
 }
 
-/// Signature errors win over claim errors on every preset (reference §13.4), including over
+/// Signature errors win over claim errors on every preset (as in `@clerk/backend`), including over
 /// our own claim rules (issuer, machine) and over mapping errors.
 #[tokio::test]
 async fn signature_errors_win_over_every_claim_and_mapping_error() {

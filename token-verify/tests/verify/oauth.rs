@@ -1,4 +1,6 @@
-//! The OAuth preset (reference §6.2, §3.4, §14.1 "verifyOAuthToken with JWT").
+//! The OAuth preset (`@clerk/backend`'s `verifyOAuthJwt` and
+//! `IdPOAuthAccessToken.fromJwtPayload`, and the "verifyOAuthToken with JWT" cases of its
+//! `tokens/__tests__/verify.test.ts`).
 
 use clerk_token_types::TokenType;
 use clerk_token_verify::{ErrorCode, Reason, VerifyError};

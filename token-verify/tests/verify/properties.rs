@@ -26,7 +26,7 @@ fn now_ms() -> impl Strategy<Value = i64> {
     -10_000_000_000_000i64..10_000_000_000_000i64
 }
 
-/// Skews in quarter milliseconds (0 and negative ones included, which the reference uses as
+/// Skews in quarter milliseconds (0 and negative ones included, which `@clerk/backend` uses as
 /// given), plus a few near the claims' scale.
 fn skew_ms() -> impl Strategy<Value = f64> {
     prop_oneof![
@@ -185,7 +185,7 @@ proptest! {
     }
 }
 
-/// The reference's time rules, written out independently: the first failing of exp (required),
+/// `@clerk/backend`'s time rules, written out independently: the first failing of exp (required),
 /// nbf, iat, in that order, with `trunc(seconds) * 1000` and the skew as given.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 enum Outcome {
@@ -244,7 +244,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
 
     /// All three time rules together over (exp, nbf, iat, now, skew), through the claim step:
-    /// the first failure in reference order, or Ok.
+    /// the first failure in `@clerk/backend`'s order, or Ok.
     #[test]
     fn combined_time_rules_match_the_model(
         (now, exp, nbf, iat) in (-2_000_000_000i64..4_000_000_000i64)

@@ -1,4 +1,4 @@
-//! Reference §14.5 (`verifyJwt.test.ts`), case by case. The reference's generic `verifyJwt` is
+//! `@clerk/backend`'s `jwt/__tests__/verifyJwt.test.ts`, case by case. Its generic `verifyJwt` is
 //! our session preset (default `typ` "JWT"), or the OAuth preset where a `headerType` array of
 //! OAuth types is given. Fake time is `iat`.
 
@@ -94,7 +94,7 @@ async fn decode_errors() {
 async fn returns_the_valid_payload_if_valid_key_issuer_and_azp_are_given() {
     let (v, _) = session();
     let token = sign(&session_header(), &session_payload());
-    // The reference ignores its `issuer` option; ours is opt-in and exact.
+    // `@clerk/backend` ignores its `issuer` option; ours is opt-in and exact.
     let v = v.with_authorized_parties(["https://accounts.inspired.puma-74.lcl.dev"]);
     assert!(v.verify(&token).await.is_ok());
     assert!(

@@ -1,4 +1,4 @@
-//! The session preset (reference §8.2).
+//! The session preset (`@clerk/backend`'s `verifyToken`).
 
 use clerk_token_verify::{ErrorCode, Reason};
 use serde_json::json;

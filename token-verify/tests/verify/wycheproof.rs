@@ -13,7 +13,7 @@
 //! Expected deviations, all rejections of vectors marked valid (never an acceptance of an
 //! invalid one), each justified:
 //! * every valid vector whose `alg` is not RS256/RS384/RS512 (HS256, ES256, ES512, PS256/384/512):
-//!   outside our allow-list by design (reference §5.2 #3, RFC 8725 §3.1);
+//!   outside our allow-list by design (`@clerk/backend` allows only these three; RFC 8725 §3.1);
 //! * the "base64" group's valid cases are HS256, so the same.
 
 use std::collections::BTreeSet;
@@ -110,15 +110,15 @@ const RS_CASES: usize = 241;
 const RS_VALID: usize = 16;
 
 /// Valid vectors rejected because their `alg` (HS256, ES256, ES512, PS256/384/512) is outside
-/// our allow-list: by design (reference §5.2 #3, RFC 8725 §3.1).
+/// our allow-list: by design (`@clerk/backend` allows only RS256/384/512; RFC 8725 §3.1).
 const OUTSIDE_ALLOW_LIST: &[u32] = &[
     1, 18, 272, 273, 274, 275, 287, 288, 320, 321, 322, 323, 325, 326, 327, 328, 346, 347, 348,
     350, 351, 352, 357, 358, 359, 373, 376, 377, 378,
 ];
 
 /// tcId 372 "InvalidCharacterInsertedInHeader": a `?` inside the header segment, marked valid
-/// for decoders that skip unknown characters. We decode canonical base64url only (reference
-/// §5.1), so it is rejected at decode; rejecting is the safe side.
+/// for decoders that skip unknown characters. We decode canonical base64url only (as
+/// `@clerk/backend` does), so it is rejected at decode; rejecting is the safe side.
 const NON_CANONICAL_BASE64: &[u32] = &[372];
 
 #[test]
