@@ -8,34 +8,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use clerk_bapi_emulator::MintSpec;
-use common::World;
+use common::{World, command};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::time::timeout;
 
-const BIN: &str = env!("CARGO_BIN_EXE_clerk-m2m");
 /// Generous: the machine may be busy; a hang fails the test instead of the run.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args);
-    for v in [
-        "CLERK_SECRET_KEY",
-        "CLERK_MACHINE_SECRET_KEY",
-        "CLERK_JWT_KEY",
-        "CLERK_API_URL",
-        "CLERK_M2M_LOG",
-    ] {
-        c.env_remove(v);
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.kill_on_drop(true);
-    c
-}
 
 fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
     command(args, env)

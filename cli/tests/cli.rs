@@ -6,36 +6,14 @@ mod common;
 use std::process::Stdio;
 
 use clerk_bapi_emulator::MintSpec;
-use common::World;
+use common::{World, command};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_clerk-m2m");
 
 struct Out {
     code: i32,
     stdout: String,
     stderr: String,
-}
-
-fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args);
-    for v in [
-        "CLERK_SECRET_KEY",
-        "CLERK_MACHINE_SECRET_KEY",
-        "CLERK_JWT_KEY",
-        "CLERK_API_URL",
-        "CLERK_M2M_LOG",
-    ] {
-        c.env_remove(v);
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.kill_on_drop(true);
-    c
 }
 
 async fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Out {

@@ -2,6 +2,31 @@
 #![allow(dead_code, unreachable_pub)]
 
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, MachineInfo};
+use tokio::process::Command;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_clerk-m2m");
+
+/// The binary with `args`, none of the user's `CLERK_*` settings, and `env` set; killed when
+/// dropped so a failing test leaves no process behind.
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for v in [
+        "CLERK_SECRET_KEY",
+        "CLERK_MACHINE_SECRET_KEY",
+        "CLERK_JWT_KEY",
+        "CLERK_API_URL",
+        "CLERK_M2M_LOG",
+    ] {
+        c.env_remove(v);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.kill_on_drop(true);
+    c
+}
 
 pub struct World {
     pub emu: EmulatorHandle,
