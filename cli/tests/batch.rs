@@ -251,12 +251,8 @@ async fn strings_from_tokens_and_servers_are_escaped_in_text_output() {
     assert_eq!(json_lines(&o.stdout)[0]["token"]["id"], raw);
 
     // A kid no JWKS key has, in verify's rejection line (the JWKS comes from the emulator).
-    let url = w.emu.api_url();
-    let sk = w.emu.secret_key().expose_secret().to_owned();
-    let env = [
-        ("CLERK_API_URL", url.as_str()),
-        ("CLERK_SECRET_KEY", sk.as_str()),
-    ];
+    let keys = w.instance_env();
+    let env = keys.pairs();
     let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id).kid(raw));
     let o = run(&["verify", "-"], &env, format!("{jwt}\n").as_bytes()).await;
     assert_eq!(o.code, 1, "{}", o.stderr);
@@ -382,12 +378,8 @@ async fn jwt_key_that_is_neither_pem_nor_a_readable_file_is_a_usage_error() {
 #[tokio::test]
 async fn network_and_local_tokens_interleave_in_input_order_with_a_cold_jwks() {
     let w = World::new().await;
-    let url = w.emu.api_url();
-    let sk = w.emu.secret_key().expose_secret().to_owned();
-    let env = [
-        ("CLERK_API_URL", url.as_str()),
-        ("CLERK_SECRET_KEY", sk.as_str()),
-    ];
+    let keys = w.instance_env();
+    let env = keys.pairs();
     let opaque = w.emu.create_m2m_token(&w.worker.id).unwrap();
     let mut input = String::new();
     let mut want = Vec::new();
@@ -434,7 +426,15 @@ async fn the_verified_token_cache_gives_the_same_results_on_or_off() {
     let env = [("CLERK_JWT_KEY", pem.as_str())];
     let mut outputs = Vec::new();
     for cache in ["0", "1", "1024"] {
-        let args = ["verify", "--json", "--cache-entries", cache, "-"];
+        let args = [
+            "verify",
+            "--json",
+            "--at",
+            &at,
+            "--cache-entries",
+            cache,
+            "-",
+        ];
         let o = run(&args, &env, input.as_bytes()).await;
         assert_eq!(o.code, 1, "{cache}: {}", o.stderr);
         outputs.push(o.stdout);

@@ -175,12 +175,8 @@ async fn inspect_decodes_without_verifying() {
 #[tokio::test]
 async fn verify_one_token_human_and_json() {
     let w = World::new().await;
-    let url = w.emu.api_url();
-    let sk = w.emu.secret_key().expose_secret().to_owned();
-    let env = [
-        ("CLERK_API_URL", url.as_str()),
-        ("CLERK_SECRET_KEY", sk.as_str()),
-    ];
+    let keys = w.instance_env();
+    let env = keys.pairs();
     let jwt = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
 
     let o = run(&["verify", &jwt], &env, None).await;
@@ -199,7 +195,7 @@ async fn verify_one_token_human_and_json() {
     assert_eq!(r["token_type"], "m2m_token");
     assert_eq!(r["token"]["object"], "machine_to_machine_token");
     assert_eq!(r["token"]["subject"], w.worker.id.as_str());
-    assert!(!o.stdout.contains(&sk) && !o.stderr.contains(&sk));
+    assert!(!o.stdout.contains(&keys.secret_key) && !o.stderr.contains(&keys.secret_key));
 
     let o = run(
         &[
@@ -222,12 +218,8 @@ async fn verify_one_token_human_and_json() {
 #[tokio::test]
 async fn verify_reads_stdin_concurrently_and_prints_in_input_order() {
     let w = World::new().await;
-    let url = w.emu.api_url();
-    let sk = w.emu.secret_key().expose_secret().to_owned();
-    let env = [
-        ("CLERK_API_URL", url.as_str()),
-        ("CLERK_SECRET_KEY", sk.as_str()),
-    ];
+    let keys = w.instance_env();
+    let env = keys.pairs();
     let good = w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id));
     let session_cat = w
         .emu
@@ -504,12 +496,8 @@ async fn verify_json_lines_have_exactly_the_documented_shape() {
 async fn verify_stdin_prints_in_input_order_when_later_tokens_finish_first() {
     use clerk_bapi_emulator::{Endpoint, Fault};
     let w = World::new().await;
-    let url = w.emu.api_url();
-    let sk = w.emu.secret_key().expose_secret().to_owned();
-    let env = [
-        ("CLERK_API_URL", url.as_str()),
-        ("CLERK_SECRET_KEY", sk.as_str()),
-    ];
+    let keys = w.instance_env();
+    let env = keys.pairs();
     // Opaque tokens wait on the (slowed) Backend API; JWTs and junk are answered at once, so
     // later lines finish before earlier ones.
     w.emu.faults().set(

@@ -41,4 +41,27 @@ impl World {
         let worker = emu.create_machine("worker", &[api.id.as_str()]);
         Self { emu, api, worker }
     }
+
+    /// The emulator's URL and instance secret key, as the CLI reads them from the environment.
+    pub fn instance_env(&self) -> InstanceEnv {
+        InstanceEnv {
+            api_url: self.emu.api_url(),
+            secret_key: self.emu.secret_key().expose_secret().to_owned(),
+        }
+    }
+}
+
+/// Owns the values of [`World::instance_env`]; [`pairs`](Self::pairs) borrows them for `command`.
+pub struct InstanceEnv {
+    pub api_url: String,
+    pub secret_key: String,
+}
+
+impl InstanceEnv {
+    pub fn pairs(&self) -> [(&str, &str); 2] {
+        [
+            ("CLERK_API_URL", self.api_url.as_str()),
+            ("CLERK_SECRET_KEY", self.secret_key.as_str()),
+        ]
+    }
 }
