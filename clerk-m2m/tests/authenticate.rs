@@ -5,9 +5,7 @@
 mod common;
 
 use clerk_bapi_emulator::{Endpoint, MintSpec};
-use clerk_m2m::{
-    AcceptsToken, AuthState, CreateM2MTokenParams, ErrorCode, Reason, SignedOutReason, TokenType,
-};
+use clerk_m2m::{AcceptsToken, AuthState, ErrorCode, Reason, SignedOutReason, TokenType};
 use common::World;
 use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
 use serde_json::json;
@@ -34,15 +32,6 @@ fn signed_out(s: &AuthState) -> (Option<TokenType>, SignedOutReason, String) {
     }
 }
 
-async fn opaque(w: &World) -> String {
-    w.worker_auth()
-        .create_m2m_token(CreateM2MTokenParams::default())
-        .await
-        .unwrap()
-        .token
-        .unwrap()
-}
-
 #[tokio::test]
 async fn default_accepts_m2m_and_signs_in_an_opaque_token() {
     let w = World::new().await;
@@ -51,7 +40,7 @@ async fn default_accepts_m2m_and_signs_in_an_opaque_token() {
         auth.accepts_token(),
         &AcceptsToken::One(TokenType::M2MToken)
     );
-    let token = opaque(&w).await;
+    let token = w.opaque().await;
     let state = auth.authenticate_request(&bearer(&token)).await;
     let obj = state.auth_object().expect("signed in");
     assert_eq!(obj.token_type(), TokenType::M2MToken);
@@ -108,7 +97,7 @@ async fn single_machine_type_mismatch_is_typed_as_the_expected_type_without_veri
     let w = World::new().await;
     let ak = w.emu.create_api_key("user_1");
     let oat = w.emu.create_oauth_token("user_1");
-    let m2m = opaque(&w).await;
+    let m2m = w.opaque().await;
     let cases = [
         (TokenType::OAuthToken, ak.clone()), // API key provided, OAuth expected
         (TokenType::M2MToken, oat.clone()),  // OAuth provided, M2M expected
@@ -197,7 +186,7 @@ async fn any_accepts_every_machine_type() {
     let w = World::new().await;
     let auth = w.verifier_accepting(AcceptsToken::Any);
     let tokens = [
-        (TokenType::M2MToken, opaque(&w).await),
+        (TokenType::M2MToken, w.opaque().await),
         (
             TokenType::M2MToken,
             w.emu.mint_jwt(MintSpec::for_machine(&w.worker.id)),
@@ -217,7 +206,7 @@ async fn lists_check_membership_first_with_no_token_type_on_mismatch() {
     let machines_only = w.verifier_accepting(vec![TokenType::ApiKey, TokenType::M2MToken]);
     // A machine token in the list signs in.
     let s = machines_only
-        .authenticate_request(&bearer(&opaque(&w).await))
+        .authenticate_request(&bearer(&w.opaque().await))
         .await;
     assert!(s.is_authenticated());
     // A machine type not in the list: token type null, mismatch.
@@ -249,7 +238,7 @@ async fn lists_check_membership_first_with_no_token_type_on_mismatch() {
     let mixed = w.verifier_accepting(vec![TokenType::SessionToken, TokenType::M2MToken]);
     assert!(
         mixed
-            .authenticate_request(&bearer(&opaque(&w).await))
+            .authenticate_request(&bearer(&w.opaque().await))
             .await
             .is_authenticated()
     );
@@ -306,7 +295,7 @@ async fn session_only_rejects_machine_jwts_and_non_session_categories_without_ve
 async fn authorization_header_edge_cases() {
     let w = World::new().await;
     let auth = w.verifier();
-    let token = opaque(&w).await;
+    let token = w.opaque().await;
     // No scheme: the value is the token.
     let mut h = HeaderMap::new();
     h.insert(AUTHORIZATION, HeaderValue::from_str(&token).unwrap());

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use axum::Router;
 use axum::routing::get;
 use clerk_bapi_emulator::MintSpec;
-use clerk_m2m::{AuthObject, CreateM2MTokenParams, MachineAuth, MachineAuthLayer, TokenType};
+use clerk_m2m::{AuthObject, MachineAuth, MachineAuthLayer, TokenType};
 use common::World;
 use http::{Request, Response, header::AUTHORIZATION};
 use tower::{Layer, ServiceExt, service_fn};
@@ -56,13 +56,7 @@ async fn signed_in_requests_reach_the_handler_with_the_auth_object() {
         format!("m2m_token {} {}", w.worker.id, w.api.id)
     );
 
-    let opaque = w
-        .worker_auth()
-        .create_m2m_token(CreateM2MTokenParams::default())
-        .await
-        .unwrap()
-        .token
-        .unwrap();
+    let opaque = w.opaque().await;
     let resp = client.get(&url).bearer_auth(&opaque).send().await.unwrap();
     assert_eq!(resp.status(), 200);
 }

@@ -186,13 +186,7 @@ async fn one_unknown_token_presented_ten_thousand_times_is_one_call() {
 async fn a_flood_of_distinct_tokens_stays_under_the_cap_and_a_valid_token_still_verifies() {
     const CAP: usize = 16;
     let w = World::new().await;
-    let valid = w
-        .worker_auth()
-        .create_m2m_token(CreateM2MTokenParams::default())
-        .await
-        .unwrap()
-        .token
-        .unwrap();
+    let valid = w.opaque().await;
     let proxy = counting_proxy(w.emu.api_url()).await;
     let auth = w
         .verifier_builder()
@@ -434,13 +428,7 @@ async fn a_shared_store_serves_every_process_that_shares_the_hash_key() {
         .with_cache(store.clone())
         .with_cache_hash_key([42; 16]);
     let (a, b) = (verifier(&w, cfg.clone()), verifier(&w, cfg));
-    let token = w
-        .worker_auth()
-        .create_m2m_token(CreateM2MTokenParams::default())
-        .await
-        .unwrap()
-        .token
-        .unwrap();
+    let token = w.opaque().await;
     a.verify_m2m_token(&token).await.unwrap();
     b.verify_m2m_token(&token).await.unwrap();
     assert_eq!(w.emu.counters().get(Endpoint::VerifyM2MToken), 1);

@@ -321,13 +321,7 @@ async fn expected_machine_refuses_tokens_scoped_elsewhere() {
     let e = auth.verify_m2m_token(&jwt).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::TokenVerificationFailed);
     // Opaque: checked on the Backend API's answer (with the instance key it does not scope-check).
-    let opaque = w
-        .worker_auth()
-        .create_m2m_token(CreateM2MTokenParams::default())
-        .await
-        .unwrap()
-        .token
-        .unwrap();
+    let opaque = w.opaque().await;
     let by_instance = MachineAuth::builder()
         .api_url(w.emu.api_url())
         .secret_key(w.emu.secret_key())

@@ -48,4 +48,14 @@ impl World {
             .build()
             .expect("builds")
     }
+
+    /// A new opaque M2M token of the worker, through the Backend API.
+    pub async fn opaque(&self) -> String {
+        self.worker_auth()
+            .create_m2m_token(clerk_m2m::CreateM2MTokenParams::default())
+            .await
+            .expect("created")
+            .token
+            .expect("create returns the token")
+    }
 }
