@@ -141,9 +141,9 @@ pub use clerk_token_types::{
     SecretKey, TokenType, classify, classify_jwt, is_jwt_format, machine_token_type_by_prefix,
 };
 pub use clerk_token_verify::{
-    Check, Clock, DEFAULT_CLOCK_SKEW_MS, DecodeOptions, FixedClock, M2m, OAuth, OAuthAccessToken,
-    Session, SessionClaims, Stage, SystemClock, VerifiedTokenCache, VerifiedTokenCacheConfig,
-    VerifiedTokenCacheStats, Verifier, VerifyError,
+    CacheAdmission, Check, Clock, DEFAULT_CLOCK_SKEW_MS, DecodeOptions, FixedClock, M2m, OAuth,
+    OAuthAccessToken, Session, SessionClaims, Stage, SystemClock, VerifiedTokenCache,
+    VerifiedTokenCacheConfig, VerifiedTokenCacheStats, Verifier, VerifyError,
 };
 
 /// Reading a token **without verifying it**: its header and claims as the token says, with no

@@ -63,9 +63,10 @@ pub mod steps;
 mod verifier;
 
 pub use cache::{
-    DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_LIFETIME, DEFAULT_CACHE_MAX_TOKEN_BYTES,
-    DEFAULT_NEGATIVE_CACHE_LIFETIME, DEFAULT_NEGATIVE_CACHE_MAX_ENTRIES, VerifiedTokenCache,
-    VerifiedTokenCacheConfig, VerifiedTokenCacheStats,
+    CacheAdmission, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_LIFETIME,
+    DEFAULT_CACHE_MAX_TOKEN_BYTES, DEFAULT_NEGATIVE_CACHE_LIFETIME,
+    DEFAULT_NEGATIVE_CACHE_MAX_ENTRIES, VerifiedTokenCache, VerifiedTokenCacheConfig,
+    VerifiedTokenCacheStats,
 };
 pub use check::{Check, Stage};
 pub use clerk_jwks_cache::{CryptoProvider, KeyResolver};

@@ -399,7 +399,11 @@ impl<P: Preset> Verifier<P> {
         let i = &*self.inner;
         if let (Token::Cached(entry, valid), Some(cache)) = (&t, &i.cache) {
             let now_ms = i.clock.now_ms();
-            if Arc::ptr_eq(&key, &entry.key) && entry.is_young(now_ms, cache.lifetime(*valid)) {
+            let young = entry.is_young(now_ms);
+            if !young {
+                cache.expire(entry, *valid);
+            }
+            if young && Arc::ptr_eq(&key, &entry.key) {
                 return if *valid {
                     Self::record(cache, Outcome::Hit);
                     self.finish(&entry.jwt, now_ms)

@@ -11,8 +11,8 @@ use clerk_jwks_cache::{
 };
 use clerk_token_types::Jwt;
 use clerk_token_verify::{
-    Clock, M2m, Preset, Reason, Stage, VerifiedTokenCache, VerifiedTokenCacheConfig,
-    VerifiedTokenCacheStats, Verifier, VerifyError,
+    CacheAdmission, Clock, M2m, Preset, Reason, Stage, VerifiedTokenCache,
+    VerifiedTokenCacheConfig, VerifiedTokenCacheStats, Verifier, VerifyError,
 };
 use josekit::jwk::KeyPair as _;
 use josekit::jws::RS256;
@@ -301,6 +301,46 @@ async fn a_full_cache_still_verifies_every_token_correctly() {
     assert!(s.entries <= 3, "bounded: {s:?}");
     assert!(s.evictions > 0, "capacity pressure is visible: {s:?}");
     assert_eq!(s.hits + s.misses + s.negative_hits, 3 * 25);
+}
+
+#[tokio::test]
+async fn with_second_check_admission_a_token_seen_once_takes_no_place() {
+    // 2^20 doorkeeper slots for 10 tokens: two sharing a slot (which would delay one admission
+    // and fail this test) has a chance of about 4 in 100,000.
+    let config = VerifiedTokenCacheConfig::default()
+        .with_max_entries(1 << 18)
+        .with_admission(CacheAdmission::SecondCheck);
+    let (cached, plain) = pair(pem(), clock(), config);
+    let tokens: Vec<String> = (0..10)
+        .map(|i| {
+            let p = with(m2m_payload(), &[("jti", Some(json!(format!("mt_{i}"))))]);
+            sign(&m2m_header(), &p)
+        })
+        .collect();
+    let forged = sign_with(OTHER_KEY, &m2m_header(), &m2m_payload());
+    let mut want = Vec::new();
+    for round in 0..3 {
+        for t in tokens.iter().chain([&forged]) {
+            let got = cached.verify(t).await;
+            assert!(same(&got, &plain.verify(t).await), "round {round}");
+            want.push(got.is_ok());
+        }
+        let s = stats(&cached);
+        let expected = match round {
+            // Seen once: checked, and nothing stored.
+            0 => (0, 0, 11, 0),
+            // Seen twice: checked again, and now stored.
+            1 => (0, 0, 22, 11),
+            // Then answered from the cache.
+            _ => (10, 1, 22, 11),
+        };
+        assert_eq!(
+            (s.hits, s.negative_hits, s.misses, s.entries),
+            expected,
+            "round {round}"
+        );
+    }
+    assert_eq!(want.iter().filter(|ok| **ok).count(), 30);
 }
 
 #[tokio::test]
