@@ -222,7 +222,7 @@ fn verify_command(
 ) -> Command {
     let mut argv: Vec<std::ffi::OsString> = Vec::new();
     if let Some(out) = cpu_out {
-        argv.extend(["/usr/bin/time", "-f", "%U %S", "-o"].map(Into::into));
+        argv.extend(["/usr/bin/time", "-f", "%U %S %M", "-o"].map(Into::into));
         argv.push(out.into());
     }
     if pin {
@@ -311,31 +311,37 @@ fn best_rate(
 
 /// Items per second over the wall clock, and per CPU second (user + system) of the measured
 /// process: `openssl speed` divides by CPU user time, and on a machine shared with other work
-/// only CPU time compares.
+/// only CPU time compares. With the run's peak RSS.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct Rate {
     pub(crate) wall: f64,
     pub(crate) cpu: f64,
+    /// Peak resident set of the run, KiB (of the worst run, when several).
+    pub(crate) peak_rss_kib: u64,
 }
 
 impl Rate {
+    /// From `/usr/bin/time -f "%U %S %M"`'s last line.
     fn of(n: usize, wall: Duration, cpu_out: &Path) -> Result<Self> {
         let text = read(cpu_out)?;
-        let cpu: f64 = text
+        let fields: Vec<&str> = text
             .lines()
             .last()
-            .map(|l| {
-                l.split_whitespace()
-                    .filter_map(|v| v.parse::<f64>().ok())
-                    .sum()
-            })
-            .ok_or_else(|| err!("no CPU times in {}", cpu_out.display()))?;
+            .map(|l| l.split_whitespace().collect())
+            .unwrap_or_default();
+        let bad = || err!("no CPU times and RSS in {}", cpu_out.display());
+        let [user, system, rss] = fields[..] else {
+            return Err(bad());
+        };
+        let seconds = |v: &str| v.parse::<f64>().map_err(|_| bad());
+        let cpu = seconds(user)? + seconds(system)?;
         #[allow(clippy::cast_precision_loss)]
         let n = n as f64;
         Ok(Self {
             wall: n / wall.as_secs_f64(),
             // /usr/bin/time has 10 ms resolution.
             cpu: n / cpu.max(0.01),
+            peak_rss_kib: rss.parse().map_err(|_| bad())?,
         })
     }
 
@@ -343,6 +349,7 @@ impl Rate {
         Self {
             wall: self.wall.max(o.wall),
             cpu: self.cpu.max(o.cpu),
+            peak_rss_kib: self.peak_rss_kib.max(o.peak_rss_kib),
         }
     }
 }
@@ -532,11 +539,10 @@ pub(crate) fn cli_table(r: &CliReport, tokens: usize) -> String {
         si(r.openssl_all_cores)
     );
     if let Some((n, kib)) = r.peak_rss_kib {
-        #[allow(clippy::cast_precision_loss)]
-        let mib = kib as f64 / 1024.0;
         let _ = writeln!(
             s,
-            "peak RSS over {n} tokens:  {mib:.1} MiB (target < 64 MiB)"
+            "peak RSS over {n} tokens:  {:.1} MiB (target < 64 MiB)",
+            mib(kib)
         );
     }
     if let Some(rep) = r.repeated {
@@ -547,16 +553,22 @@ pub(crate) fn cli_table(r: &CliReport, tokens: usize) -> String {
         ] {
             let _ = writeln!(
                 s,
-                "{} lines of {} distinct tokens, one core, {what}: clerk-m2m {:>10}/s ({}/s)   {:.2}x openssl (target >= 4.00)",
+                "{} lines of {} distinct tokens, one core, {what}: clerk-m2m {:>10}/s ({}/s)   {:.2}x openssl (target >= 4.00), peak RSS {:.1} MiB",
                 rep.lines,
                 rep.distinct,
                 si(rate.cpu),
                 si(rate.wall),
-                rate.cpu / r.openssl_one_core
+                rate.cpu / r.openssl_one_core,
+                mib(rate.peak_rss_kib)
             );
         }
     }
     s
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
 }
 
 /// Every `new/estimates.json` under `dir`, optionally only those written after `since`.
@@ -728,15 +740,18 @@ mod tests {
             one_core: Rate {
                 wall: 40_000.0,
                 cpu: 40_000.0,
+                peak_rss_kib: 50 * 1024,
             },
             one_core_no_cache: Rate {
                 wall: 41_000.0,
                 cpu: 41_000.0,
+                peak_rss_kib: 50 * 1024,
             },
             openssl_one_core: 50_000.0,
             all_cores: Rate {
                 wall: 76_000.0,
                 cpu: 40_000.0,
+                peak_rss_kib: 50 * 1024,
             },
             openssl_all_cores: 98_000.0,
             peak_rss_kib: Some((1_000_000, 20 * 1024)),
@@ -746,12 +761,14 @@ mod tests {
                 default_cache: Rate {
                     wall: 30_000.0,
                     cpu: 30_000.0,
+                    peak_rss_kib: 50 * 1024,
                 },
                 sized_cache: (
                     32_768,
                     Rate {
                         wall: 200_000.0,
                         cpu: 210_000.0,
+                        peak_rss_kib: 50 * 1024,
                     },
                 ),
             }),
@@ -763,7 +780,10 @@ mod tests {
         assert!(t.contains("1.90x one core"), "{t}");
         assert!(t.contains("20.0 MiB"), "{t}");
         assert!(t.contains("40.00k/s"), "{t}");
-        assert!(t.contains("4.20x openssl (target >= 4.00)"), "{t}");
+        assert!(
+            t.contains("4.20x openssl (target >= 4.00), peak RSS 50.0 MiB"),
+            "{t}"
+        );
     }
 
     #[test]
