@@ -539,10 +539,40 @@ pub(super) trait ClaimSeed: FromClaimJson + Sized {
             SeqAccessDeserializer::new(seq),
         )?))
     }
+
+    /// A JSON number serde_json read as a `u64`, an `i64` or an `f64` (`Value::from` builds the
+    /// `Value` its own visitor would).
+    fn number(n: Number) -> Self {
+        Self::from_json(match n {
+            Number::U64(v) => Value::from(v),
+            Number::I64(v) => Value::from(v),
+            Number::F64(v) => Value::from(v),
+        })
+    }
+}
+
+/// A number as serde_json hands it to a visitor.
+#[derive(Clone, Copy)]
+pub(super) enum Number {
+    U64(u64),
+    I64(i64),
+    F64(f64),
 }
 
 impl ClaimSeed for ClaimValue<String> {}
-impl ClaimSeed for ClaimValue<NumericDate> {}
+
+impl ClaimSeed for ClaimValue<NumericDate> {
+    /// `Value::as_f64` of the number, without building the `Value` (three per Clerk token); a
+    /// non-finite `f64` (serde_json yields none) takes the `Value` path, as before.
+    fn number(n: Number) -> Self {
+        match n {
+            Number::U64(v) => Self::Valid(NumericDate(v as f64)),
+            Number::I64(v) => Self::Valid(NumericDate(v as f64)),
+            Number::F64(v) if v.is_finite() => Self::Valid(NumericDate(v)),
+            Number::F64(v) => Self::from_json(Value::from(v)),
+        }
+    }
+}
 
 /// An array element of `aud`: a string, or any other value as serde_json read it.
 impl FromClaimJson for Result<String, Value> {
@@ -629,11 +659,11 @@ impl<'de, T: ClaimSeed> Visitor<'de> for Seed<T> {
     }
 
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
-        Self::value(v.into_deserializer())
+        Ok(T::number(Number::I64(v)))
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
-        Self::value(v.into_deserializer())
+        Ok(T::number(Number::U64(v)))
     }
 
     fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<T, E> {
@@ -645,7 +675,7 @@ impl<'de, T: ClaimSeed> Visitor<'de> for Seed<T> {
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
-        Self::value(v.into_deserializer())
+        Ok(T::number(Number::F64(v)))
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<T, E> {

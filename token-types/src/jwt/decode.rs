@@ -163,6 +163,7 @@ impl Jwt {
     /// assert_eq!(jwt.into_claims(), claims);
     /// # Ok::<(), clerk_token_types::Error>(())
     /// ```
+    #[inline]
     pub fn into_claims(self) -> JwtClaims {
         self.claims
     }
