@@ -49,6 +49,7 @@ pub fn insecure_decode(token: &str) -> Result<Jwt, Error> {
 ///     Err(Error::TooLarge { len: 14, max: 8 })
 /// ));
 /// ```
+#[inline]
 pub fn insecure_decode_with(token: &str, opts: &DecodeOptions) -> Result<Jwt, Error> {
     jwt::decode_with(token, opts)
 }

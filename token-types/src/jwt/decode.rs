@@ -5,6 +5,10 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use serde::de::DeserializeSeed;
+
+use super::claims::ClaimsInPlace;
+use super::header::HeaderInPlace;
 use super::{JwtClaims, JwtHeader};
 use crate::error::{Error, Segment};
 
@@ -99,19 +103,42 @@ pub(crate) fn decode_with<T: AsRef<str> + Into<String>>(
             e
         }
     };
-    let header: JwtHeader =
-        json_segment(&raw[..dot1], Segment::Header).map_err(three_parts_first)?;
-    let claims: JwtClaims =
-        json_segment(&raw[dot1 + 1..dot2], Segment::Payload).map_err(three_parts_first)?;
-    let signature = b64(&raw[dot2 + 1..], Segment::Signature).map_err(three_parts_first)?;
-    Ok(Jwt {
-        raw: token.into(),
+    // Header, payload and signature are decoded into one scratch buffer in turn (the header and
+    // payload are parsed into owned values and the signature is copied out, so the bytes are dead
+    // once used): on the stack when the segment fits, else one heap buffer shared by all three.
+    // Three allocations fewer per decode than a `Vec` per segment, and the signature's one
+    // allocation is a plain `malloc` rather than `B64.decode`'s zeroed (`calloc`) buffer.
+    let mut scratch = Scratch::default();
+    // The header and claims are read into the `Jwt` in place rather than returned: the two are
+    // most of its ~1 KiB, and every move through serde_json's layers was a copy.
+    let mut jwt = Jwt {
+        raw: String::new(),
         dot1,
         dot2,
-        header,
-        claims,
-        signature,
-    })
+        header: JwtHeader::default(),
+        claims: JwtClaims::default(),
+        signature: Vec::new(),
+    };
+    json_segment(
+        &raw[..dot1],
+        Segment::Header,
+        &mut scratch,
+        HeaderInPlace(&mut jwt.header),
+    )
+    .map_err(three_parts_first)?;
+    json_segment(
+        &raw[dot1 + 1..dot2],
+        Segment::Payload,
+        &mut scratch,
+        ClaimsInPlace(&mut jwt.claims),
+    )
+    .map_err(three_parts_first)?;
+    jwt.signature = scratch
+        .decode(&raw[dot2 + 1..], Segment::Signature)
+        .map_err(three_parts_first)?
+        .to_vec();
+    jwt.raw = token.into();
+    Ok(jwt)
 }
 
 impl Jwt {
@@ -136,6 +163,7 @@ impl Jwt {
     /// assert_eq!(jwt.into_claims(), claims);
     /// # Ok::<(), clerk_token_types::Error>(())
     /// ```
+    #[inline]
     pub fn into_claims(self) -> JwtClaims {
         self.claims
     }
@@ -179,26 +207,73 @@ fn split(token: &str, opts: &DecodeOptions) -> Result<(usize, usize), Error> {
             max: opts.max_token_bytes,
         });
     }
-    let dot1 = token.find('.').ok_or(Error::NotThreeParts)?;
+    // The memchr crate's vectorised search: `str::find` scanned the ~450 bytes before the second
+    // dot a word at a time, 3% of a verification (callgrind).
+    let bytes = token.as_bytes();
+    let dot1 = memchr::memchr(b'.', bytes).ok_or(Error::NotThreeParts)?;
     let after1 = dot1 + 1;
-    let dot2 = token[after1..]
-        .find('.')
+    let dot2 = memchr::memchr(b'.', &bytes[after1..])
         .map(|i| after1 + i)
         .ok_or(Error::NotThreeParts)?;
     Ok((dot1, dot2))
 }
 
-/// Base64url-decodes one segment.
-fn b64(segment: &str, which: Segment) -> Result<Vec<u8>, Error> {
-    B64.decode(segment).map_err(|e| Error::Undecodable {
+fn b64_error(e: base64::DecodeError, which: Segment) -> Error {
+    Error::Undecodable {
         segment: which,
         detail: format!("not canonical unpadded base64url: {e}"),
-    })
+    }
 }
 
-/// Base64url-decodes a header or payload segment and parses it as a JSON object.
-fn json_segment<T: serde::de::DeserializeOwned>(segment: &str, which: Segment) -> Result<T, Error> {
-    let bytes = b64(segment, which)?;
+/// [`Scratch`]'s array length.
+const STACK: usize = 1024;
+
+/// Where a segment is decoded: segments of up to `STACK` base64 characters (the bench token's
+/// are 122, 330 and 342; an RSA-4096 signature is 683) go to the array, longer ones to `heap`.
+struct Scratch {
+    stack: [u8; STACK],
+    heap: Vec<u8>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self {
+            stack: [0; STACK],
+            heap: Vec::new(),
+        }
+    }
+}
+
+impl Scratch {
+    /// Base64url-decodes `segment`, with exactly the checks and errors of [`b64`].
+    fn decode(&mut self, segment: &str, which: Segment) -> Result<&[u8], Error> {
+        // Base64 text is longer than what it decodes to, so a segment of at most `STACK`
+        // characters always fits: `decode_slice` then runs `decode`'s code on a big enough
+        // buffer. `OutputSliceTooSmall` cannot happen; should it, the heap path decides.
+        if segment.len() <= STACK {
+            match B64.decode_slice(segment, &mut self.stack) {
+                Ok(n) => return Ok(&self.stack[..n]),
+                Err(base64::DecodeSliceError::DecodeError(e)) => return Err(b64_error(e, which)),
+                Err(base64::DecodeSliceError::OutputSliceTooSmall) => {}
+            }
+        }
+        self.heap.clear();
+        // `decode_vec` is `decode` appending to a given buffer: the same checks and errors.
+        B64.decode_vec(segment, &mut self.heap)
+            .map_err(|e| b64_error(e, which))?;
+        Ok(&self.heap)
+    }
+}
+
+/// Base64url-decodes a header or payload segment into `scratch` and parses it as a JSON object
+/// with `seed` (which reads it in place).
+fn json_segment<S: for<'de> DeserializeSeed<'de, Value = ()>>(
+    segment: &str,
+    which: Segment,
+    scratch: &mut Scratch,
+    seed: S,
+) -> Result<(), Error> {
+    let bytes = scratch.decode(segment, which)?;
     // Checked up front so serde's "invalid type" message cannot echo a top-level string.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Error::Undecodable {
@@ -208,17 +283,21 @@ fn json_segment<T: serde::de::DeserializeOwned>(segment: &str, which: Segment) -
     }
     // One UTF-8 check of the whole text, then serde_json's `str` reader, which does not check
     // every string again (its byte reader does, string by string).
-    let text = std::str::from_utf8(&bytes).map_err(|e| Error::Undecodable {
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::Undecodable {
         segment: which,
         detail: format!(
             "not a valid JSON object: invalid UTF-8 at byte {}",
             e.valid_up_to()
         ),
     })?;
-    serde_json::from_str(text).map_err(|e| Error::Undecodable {
-        segment: which,
-        detail: format!("not a valid JSON object: {e}"),
-    })
+    // `serde_json::from_str` with a seed: the same parser, the same trailing-characters check.
+    let mut de = serde_json::Deserializer::from_str(text);
+    seed.deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| Error::Undecodable {
+            segment: which,
+            detail: format!("not a valid JSON object: {e}"),
+        })
 }
 
 /// Encodes bytes as unpadded base64url, e.g. to build test tokens.

@@ -1,11 +1,13 @@
 //! The JOSE protected header.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use super::claims::{ClaimSeed, FromClaimJson, Seed};
 use super::{MemberName, Seen, insert_new};
 use crate::JwtCategory;
 
@@ -101,21 +103,33 @@ impl Serialize for JwtHeader {
 impl<'de> Deserialize<'de> for JwtHeader {
     /// One pass over the object; duplicates and mistyped known members are errors.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(HeaderVisitor)
+        let mut h = Self::default();
+        HeaderInPlace(&mut h).deserialize(d)?;
+        Ok(h)
     }
 }
 
-struct HeaderVisitor;
+/// Reads a header into a `JwtHeader::default()` in place (the decoder's own, inside the `Jwt`
+/// it builds): the header is then not moved through serde_json's layers on its way out.
+pub(super) struct HeaderInPlace<'a>(pub(super) &'a mut JwtHeader);
 
-impl<'de> Visitor<'de> for HeaderVisitor {
-    type Value = JwtHeader;
+impl<'de> DeserializeSeed<'de> for HeaderInPlace<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderInPlace<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JwtHeader, A::Error> {
-        let mut h = JwtHeader::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let h = self.0;
         let mut seen = Seen::default();
         while let Some(MemberName(name)) = map.next_key()? {
             let slot = match &*name {
@@ -127,9 +141,11 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             };
             if let Some((bit, slot)) = slot {
                 seen.mark(bit, &name)?;
-                match map.next_value()? {
-                    Value::String(s) => *slot = Some(s),
-                    _ => {
+                // A string straight from the parser; any other value is read whole (so the error
+                // comes after it, as before) and refused.
+                match map.next_value_seed(Seed::<Result<String, Value>>::new())? {
+                    Ok(s) => *slot = Some(s),
+                    Err(_) => {
                         return Err(A::Error::custom(format_args!(
                             "header member {name:?} must be a string"
                         )));
@@ -140,7 +156,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             match &*name {
                 "cat" => {
                     seen.mark(4, &name)?;
-                    h.cat = JwtCategory::from_value(map.next_value()?);
+                    h.cat = map.next_value_seed(Seed::<JwtCategory>::new())?;
                 }
                 "crit" => {
                     seen.mark(5, &name)?;
@@ -151,7 +167,21 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 _ => insert_new(&mut h.other, name, map.next_value()?)?,
             }
         }
-        Ok(h)
+        Ok(())
+    }
+}
+
+impl FromClaimJson for JwtCategory {
+    fn from_json(v: Value) -> Self {
+        Self::from_value(v)
+    }
+}
+
+impl ClaimSeed for JwtCategory {
+    /// As [`JwtCategory::from_value`] reads a string, but a known category (the usual case) is
+    /// matched on the borrowed text, without an owned copy.
+    fn string(s: Cow<'_, str>) -> Self {
+        Self::from_str_value(&s).unwrap_or_else(|| Self::Other(s.into_owned()))
     }
 }
 

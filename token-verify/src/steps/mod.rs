@@ -31,6 +31,7 @@ use crate::VerifyError;
 /// assert_eq!(err.reason(), Reason::TokenInvalid);
 /// assert_eq!(err.to_string(), "Invalid JWT form. A JWT consists of three parts separated by dots.");
 /// ```
+#[inline]
 pub fn decode(token: &str, opts: &DecodeOptions) -> Result<Jwt, VerifyError> {
     clerk_token_types::dangerous::insecure_decode_with(token, opts).map_err(|source| {
         VerifyError::Decode {
