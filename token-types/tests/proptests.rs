@@ -38,7 +38,7 @@ fn string_claim() -> impl Strategy<Value = Option<ClaimValue<String>>> {
         "\\PC{0,16}".prop_map(ClaimValue::Valid),
         json_value()
             .prop_filter("not a string", |v| !v.is_string())
-            .prop_map(ClaimValue::Invalid),
+            .prop_map(|v| ClaimValue::Invalid(Box::new(v))),
     ])
 }
 
@@ -50,7 +50,7 @@ fn date_claim() -> impl Strategy<Value = Option<ClaimValue<NumericDate>>> {
             .prop_map(|f| ClaimValue::Valid(NumericDate(f))),
         json_value()
             .prop_filter("not a number", |v| !v.is_number())
-            .prop_map(ClaimValue::Invalid),
+            .prop_map(|v| ClaimValue::Invalid(Box::new(v))),
     ])
 }
 
@@ -62,7 +62,7 @@ fn aud_claim() -> impl Strategy<Value = Option<ClaimValue<Audience>>> {
         prop::collection::vec("\\PC{0,8}", 0..4).prop_map(|v| ClaimValue::Valid(Audience::Many(v))),
         json_value()
             .prop_filter("not an audience", move |v| !all_strings(v))
-            .prop_map(ClaimValue::Invalid),
+            .prop_map(|v| ClaimValue::Invalid(Box::new(v))),
     ])
 }
 

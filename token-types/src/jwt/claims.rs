@@ -21,7 +21,10 @@ pub enum ClaimValue<T> {
     /// The expected type.
     Valid(T),
     /// Present but of the wrong JSON type.
-    Invalid(Value),
+    ///
+    /// Boxed: a wrongly typed claim is rare, and an unboxed `Value` made every claim as large
+    /// as one (72 bytes; [`JwtClaims`] 720), which the verified-token cache pays per entry.
+    Invalid(Box<Value>),
 }
 
 impl<T> ClaimValue<T> {
@@ -30,7 +33,7 @@ impl<T> ClaimValue<T> {
     /// ```rust
     /// use clerk_token_types::ClaimValue;
     /// assert_eq!(ClaimValue::Valid(3).valid(), Some(&3));
-    /// assert_eq!(ClaimValue::<i32>::Invalid(serde_json::Value::Null).valid(), None);
+    /// assert_eq!(ClaimValue::<i32>::Invalid(Box::new(serde_json::Value::Null)).valid(), None);
     /// ```
     pub fn valid(&self) -> Option<&T> {
         match self {
@@ -51,7 +54,7 @@ impl<T> ClaimValue<T> {
     {
         match self {
             Self::Valid(t) => serde_json::to_value(t).unwrap_or(Value::Null),
-            Self::Invalid(v) => v.clone(),
+            Self::Invalid(v) => (**v).clone(),
         }
     }
 }
@@ -227,7 +230,7 @@ impl JwtClaims {
         fn json<T: ToJson>(c: Option<&ClaimValue<T>>) -> Option<Value> {
             c.map(|c| match c {
                 ClaimValue::Valid(t) => t.to_json(),
-                ClaimValue::Invalid(v) => v.clone(),
+                ClaimValue::Invalid(v) => (**v).clone(),
             })
         }
         match i {
@@ -333,7 +336,7 @@ impl JwtClaims {
             {
                 let v = match c {
                     ClaimValue::Valid(t) => t.into_json(),
-                    ClaimValue::Invalid(v) => v,
+                    ClaimValue::Invalid(v) => *v,
                 };
                 m.insert(KNOWN[i].to_owned(), v);
             }
@@ -487,7 +490,7 @@ impl FromClaimJson for ClaimValue<String> {
     fn from_json(v: Value) -> Self {
         match v {
             Value::String(s) => Self::Valid(s),
-            other => Self::Invalid(other),
+            other => Self::Invalid(Box::new(other)),
         }
     }
 }
@@ -498,7 +501,7 @@ impl FromClaimJson for ClaimValue<NumericDate> {
     fn from_json(v: Value) -> Self {
         match v.as_f64() {
             Some(f) if v.is_number() && f.is_finite() => Self::Valid(NumericDate(f)),
-            _ => Self::Invalid(v),
+            _ => Self::Invalid(Box::new(v)),
         }
     }
 }
@@ -511,10 +514,10 @@ impl FromClaimJson for ClaimValue<Audience> {
                 match string_array(Value::Array(items)) {
                     Some(list) => Self::Valid(Audience::Many(list)),
                     // Unreachable: every item was checked to be a string.
-                    None => Self::Invalid(Value::Null),
+                    None => Self::Invalid(Box::new(Value::Null)),
                 }
             }
-            other => Self::Invalid(other),
+            other => Self::Invalid(Box::new(other)),
         }
     }
 }
@@ -599,7 +602,7 @@ impl ClaimSeed for ClaimValue<Audience> {
                     while let Some(v) = seq.next_element::<Value>()? {
                         items.push(v);
                     }
-                    return Ok(Self::Invalid(Value::Array(items)));
+                    return Ok(Self::Invalid(Box::new(Value::Array(items))));
                 }
             }
         }
@@ -807,15 +810,18 @@ mod tests {
             r#"{"iss":1,"sub":null,"aud":["a",1],"exp":"1666648550","nbf":true,"iat":[],"jti":{},"scopes":["a"],"azp":null}"#,
         )
         .unwrap();
-        assert_eq!(c.iss, Some(ClaimValue::Invalid(json!(1))));
-        assert_eq!(c.sub, Some(ClaimValue::Invalid(Value::Null)));
-        assert_eq!(c.aud, Some(ClaimValue::Invalid(json!(["a", 1]))));
-        assert_eq!(c.exp, Some(ClaimValue::Invalid(json!("1666648550"))));
-        assert_eq!(c.nbf, Some(ClaimValue::Invalid(json!(true))));
-        assert_eq!(c.iat, Some(ClaimValue::Invalid(json!([]))));
-        assert_eq!(c.jti, Some(ClaimValue::Invalid(json!({}))));
-        assert_eq!(c.scopes, Some(ClaimValue::Invalid(json!(["a"]))));
-        assert_eq!(c.azp, Some(ClaimValue::Invalid(Value::Null)));
+        assert_eq!(c.iss, Some(ClaimValue::Invalid(Box::new(json!(1)))));
+        assert_eq!(c.sub, Some(ClaimValue::Invalid(Box::new(Value::Null))));
+        assert_eq!(c.aud, Some(ClaimValue::Invalid(Box::new(json!(["a", 1])))));
+        assert_eq!(
+            c.exp,
+            Some(ClaimValue::Invalid(Box::new(json!("1666648550"))))
+        );
+        assert_eq!(c.nbf, Some(ClaimValue::Invalid(Box::new(json!(true)))));
+        assert_eq!(c.iat, Some(ClaimValue::Invalid(Box::new(json!([])))));
+        assert_eq!(c.jti, Some(ClaimValue::Invalid(Box::new(json!({})))));
+        assert_eq!(c.scopes, Some(ClaimValue::Invalid(Box::new(json!(["a"])))));
+        assert_eq!(c.azp, Some(ClaimValue::Invalid(Box::new(Value::Null))));
         assert!(c.extra.is_empty());
         let back: JwtClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
@@ -833,7 +839,7 @@ mod tests {
         );
         assert_eq!(
             parse(r#"{"aud":{"a":1}}"#).unwrap().aud,
-            Some(ClaimValue::Invalid(json!({"a":1})))
+            Some(ClaimValue::Invalid(Box::new(json!({"a":1}))))
         );
         let a = Audience::Many(vec!["a".into(), "b".into()]);
         assert!(a.contains("b") && !a.contains("ab") && !a.contains(""));

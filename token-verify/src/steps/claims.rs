@@ -62,7 +62,7 @@ pub fn check_subject(
         },
         Some(ClaimValue::Invalid(v)) => Err(VerifyError::InvalidSubject {
             token_type: None,
-            sub: Some(v.clone()),
+            sub: Some((**v).clone()),
         }),
         None => Err(VerifyError::InvalidSubject {
             token_type: None,
@@ -106,7 +106,7 @@ fn audience_json(aud: &ClaimValue<Audience>) -> Value {
         ClaimValue::Valid(Audience::Many(list)) => {
             Value::Array(list.iter().cloned().map(Value::String).collect())
         }
-        ClaimValue::Invalid(v) => v.clone(),
+        ClaimValue::Invalid(v) => (**v).clone(),
     }
 }
 
@@ -128,7 +128,7 @@ pub fn check_authorized_party(
         token_type: None,
         azp: azp.map(|v| match v {
             ClaimValue::Valid(s) => Value::String(s.clone()),
-            ClaimValue::Invalid(v) => v.clone(),
+            ClaimValue::Invalid(v) => (**v).clone(),
         }),
         expected: expected.to_vec(),
     })
@@ -155,7 +155,7 @@ pub fn check_expiry(
         }
         Some(ClaimValue::Invalid(v)) => Err(VerifyError::InvalidExpiry {
             token_type: None,
-            exp: Some(v.clone()),
+            exp: Some((**v).clone()),
         }),
         None => Err(VerifyError::InvalidExpiry {
             token_type: None,
@@ -186,7 +186,7 @@ pub fn check_not_before(
         }
         Some(ClaimValue::Invalid(v)) => Err(VerifyError::InvalidNotBefore {
             token_type: None,
-            nbf: v.clone(),
+            nbf: (**v).clone(),
         }),
     }
 }
@@ -213,7 +213,7 @@ pub fn check_issued_at(
         }
         Some(ClaimValue::Invalid(v)) => Err(VerifyError::InvalidIssuedAt {
             token_type: None,
-            iat: v.clone(),
+            iat: (**v).clone(),
         }),
     }
 }
@@ -248,7 +248,7 @@ pub fn check_issuer(iss: Option<&ClaimValue<String>>, expected: &str) -> Result<
             token_type: None,
             iss: other.map(|v| match v {
                 ClaimValue::Valid(s) => Value::String(s.clone()),
-                ClaimValue::Invalid(v) => v.clone(),
+                ClaimValue::Invalid(v) => (**v).clone(),
             }),
             expected: expected.to_owned(),
         }),
@@ -334,13 +334,20 @@ mod tests {
             e.to_string()
                 .starts_with("Invalid JWT audience claim array (aud) [\"\",\"\"].")
         );
-        let e =
-            check_audience(Some(&ClaimValue::Invalid(json!(["a", 1]))), &list(&["a"])).unwrap_err();
+        let e = check_audience(
+            Some(&ClaimValue::Invalid(Box::new(json!(["a", 1])))),
+            &list(&["a"]),
+        )
+        .unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("Invalid JWT audience claim array (aud) [\"a\",1].")
         );
-        let e = check_audience(Some(&ClaimValue::Invalid(json!(5))), &list(&["a"])).unwrap_err();
+        let e = check_audience(
+            Some(&ClaimValue::Invalid(Box::new(json!(5)))),
+            &list(&["a"]),
+        )
+        .unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("Invalid JWT audience claim (aud) 5.")
@@ -429,12 +436,12 @@ mod tests {
             "Subject claim (sub) is required and must be a string. Received undefined."
         );
         assert_eq!(e.reason(), Reason::TokenVerificationFailed);
-        let e = check_subject(Some(&ClaimValue::Invalid(json!(null))), None).unwrap_err();
+        let e = check_subject(Some(&ClaimValue::Invalid(Box::new(json!(null)))), None).unwrap_err();
         assert_eq!(
             e.to_string(),
             "Subject claim (sub) is required and must be a string. Received null."
         );
-        let e = check_subject(Some(&ClaimValue::Invalid(json!(42))), None).unwrap_err();
+        let e = check_subject(Some(&ClaimValue::Invalid(Box::new(json!(42)))), None).unwrap_err();
         assert_eq!(
             e.to_string(),
             "Subject claim (sub) is required and must be a string. Received 42."
@@ -487,8 +494,11 @@ mod tests {
             e.to_string(),
             "Invalid JWT Authorized party claim (azp) \"azp\". Expected \"\"."
         );
-        let e = check_authorized_party(Some(&ClaimValue::Invalid(json!(7))), &list(&["a"]))
-            .unwrap_err();
+        let e = check_authorized_party(
+            Some(&ClaimValue::Invalid(Box::new(json!(7)))),
+            &list(&["a"]),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Invalid JWT Authorized party claim (azp) 7. Expected \"a\"."
@@ -552,7 +562,7 @@ mod tests {
         );
         assert_eq!(e.reason(), Reason::TokenVerificationFailed);
         let e = check_expiry(
-            Some(&ClaimValue::Invalid(json!("1666648550"))),
+            Some(&ClaimValue::Invalid(Box::new(json!("1666648550")))),
             NOW,
             skew(SKEW),
         )
@@ -561,7 +571,12 @@ mod tests {
             e.to_string(),
             "Invalid JWT expiry date claim (exp) \"1666648550\". Expected number."
         );
-        let e = check_expiry(Some(&ClaimValue::Invalid(json!(null))), NOW, skew(SKEW)).unwrap_err();
+        let e = check_expiry(
+            Some(&ClaimValue::Invalid(Box::new(json!(null)))),
+            NOW,
+            skew(SKEW),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Invalid JWT expiry date claim (exp) null. Expected number."
@@ -618,8 +633,12 @@ mod tests {
 
     #[test]
     fn nbf_wrong_type() {
-        let e = check_not_before(Some(&ClaimValue::Invalid(json!("soon"))), NOW, skew(SKEW))
-            .unwrap_err();
+        let e = check_not_before(
+            Some(&ClaimValue::Invalid(Box::new(json!("soon")))),
+            NOW,
+            skew(SKEW),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Invalid JWT not before date claim (nbf) \"soon\". Expected number."
@@ -671,8 +690,12 @@ mod tests {
 
     #[test]
     fn iat_wrong_type() {
-        let e =
-            check_issued_at(Some(&ClaimValue::Invalid(json!(true))), NOW, skew(SKEW)).unwrap_err();
+        let e = check_issued_at(
+            Some(&ClaimValue::Invalid(Box::new(json!(true)))),
+            NOW,
+            skew(SKEW),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Invalid JWT issued at date claim (iat) true. Expected number."
@@ -721,8 +744,8 @@ mod tests {
             aud: Some(one("x")),
             azp: None,
             exp: None,
-            nbf: Some(ClaimValue::Invalid(json!("x"))),
-            iat: Some(ClaimValue::Invalid(json!("x"))),
+            nbf: Some(ClaimValue::Invalid(Box::new(json!("x")))),
+            iat: Some(ClaimValue::Invalid(Box::new(json!("x")))),
             ..JwtClaims::default()
         };
         let rules = ClaimRules {
