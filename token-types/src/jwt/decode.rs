@@ -245,7 +245,7 @@ impl Default for Scratch {
 }
 
 impl Scratch {
-    /// Base64url-decodes `segment`, with exactly the checks and errors of [`b64`].
+    /// Base64url-decodes `segment`, with exactly the checks and errors of `B64.decode`.
     fn decode(&mut self, segment: &str, which: Segment) -> Result<&[u8], Error> {
         // Base64 text is longer than what it decodes to, so a segment of at most `STACK`
         // characters always fits: `decode_slice` then runs `decode`'s code on a big enough
