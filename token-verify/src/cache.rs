@@ -4,9 +4,9 @@
 //!
 //! What is cached, and why it cannot change an answer:
 //!
-//! * The key is the token itself, every byte of it (a `Box<str>`): lookups hash it with a
-//!   randomly seeded hash and then compare the stored bytes, so only a byte-identical token can
-//!   hit. Never a prefix, a `jti` or a hash collision.
+//! * The key is the token itself, every byte of it (the decoded token's own text): lookups hash
+//!   it with a randomly seeded hash and then compare the stored bytes, so only a byte-identical
+//!   token can hit. Never a prefix, a `jti` or a hash collision.
 //! * The value is the decoded token and the [`VerifyingKey`] that checked its signature. Decoding
 //!   is a function of the bytes; the signature check is a function of the bytes and the key. On a
 //!   hit the verifier asks its [`KeyResolver`](clerk_jwks_cache::KeyResolver) for the key again
@@ -48,7 +48,7 @@ pub const DEFAULT_NEGATIVE_CACHE_LIFETIME: Duration = Duration::from_secs(10);
 ///
 /// | field | default | why |
 /// | --- | --- | --- |
-/// | `max_entries` | 1024 | one live token per calling machine (two while it rotates) for hundreds of callers; at most about 10 MiB with 4 KiB tokens, about 3 MiB with Clerk's ~1 KiB ones |
+/// | `max_entries` | 1024 | one live token per calling machine (two while it rotates) for hundreds of callers; an entry is the decoded token (~1.7 KiB for Clerk's ~700-byte M2M JWTs, about 5 KiB at the 4 KiB cap), so under 2 MiB, at most about 5 MiB |
 /// | `max_token_bytes` | 4096 | Clerk M2M JWTs are under 1 KiB; larger tokens verify normally and take no memory |
 /// | `max_lifetime` | 60 s | bounds how old a reused signature decision can be |
 /// | `negative_max_entries` | 256 | a replayed forged token costs one signature check per `negative_lifetime` |
