@@ -70,6 +70,16 @@ fn pair(
     (plain.clone().with_cache(config), plain)
 }
 
+/// `n` valid M2M tokens that differ only in their `jti`.
+fn distinct_tokens(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let p = with(m2m_payload(), &[("jti", Some(json!(format!("mt_{i}"))))]);
+            sign(&m2m_header(), &p)
+        })
+        .collect()
+}
+
 fn pem() -> Arc<PemKeyResolver> {
     Arc::new(PemKeyResolver::new(SIGNING_PUB).unwrap())
 }
@@ -285,12 +295,7 @@ async fn a_full_cache_still_verifies_every_token_correctly() {
         clock(),
         VerifiedTokenCacheConfig::default().with_max_entries(2),
     );
-    let tokens: Vec<String> = (0..24)
-        .map(|i| {
-            let p = with(m2m_payload(), &[("jti", Some(json!(format!("mt_{i}"))))]);
-            sign(&m2m_header(), &p)
-        })
-        .collect();
+    let tokens = distinct_tokens(24);
     let forged = sign_with(OTHER_KEY, &m2m_header(), &m2m_payload());
     for _round in 0..3 {
         for t in tokens.iter().chain([&forged]) {
@@ -310,12 +315,7 @@ async fn with_second_check_admission_a_token_takes_a_place_at_its_second_check()
         .without_negative_cache()
         .with_admission(CacheAdmission::SecondCheck);
     let (cached, plain) = pair(pem(), clock(), config);
-    let tokens: Vec<String> = (0..8)
-        .map(|i| {
-            let p = with(m2m_payload(), &[("jti", Some(json!(format!("mt_{i}"))))]);
-            sign(&m2m_header(), &p)
-        })
-        .collect();
+    let tokens = distinct_tokens(8);
     let check = |t: &String| {
         let (cached, plain, t) = (&cached, &plain, t.clone());
         async move {
