@@ -548,4 +548,20 @@ mod tests {
         assert!(d.second_check("a.b.c"));
         assert_eq!(Doorkeeper::new(u64::MAX).slots.len(), 1 << 20, "bounded");
     }
+
+    #[test]
+    fn an_enormous_max_entries_allocates_nothing_up_front() {
+        // quick_cache sizes its tables lazily; the doorkeeper is clamped (test above). A config
+        // typo or `--cache-entries 18446744073709551615` must neither panic nor reserve memory.
+        for admission in [CacheAdmission::FirstCheck, CacheAdmission::SecondCheck] {
+            let cache = VerifiedTokenCache::new(
+                VerifiedTokenCacheConfig::default()
+                    .with_max_entries(u64::MAX)
+                    .with_negative_cache(u64::MAX, Duration::from_secs(1))
+                    .with_admission(admission),
+            );
+            assert!(cache.get("a.b.c").is_none());
+            assert_eq!(cache.stats().entries, 0);
+        }
+    }
 }
