@@ -5,7 +5,7 @@ use crate::util::{Result, cargo, err, read, run_output, run_status};
 use crate::workspace::Workspace;
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::{BufRead, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -177,7 +177,10 @@ pub(crate) fn cli_command(root: &Path, o: &CliOptions) -> Result<()> {
         peak_rss_kib: if o.rss_tokens == 0 {
             None
         } else {
-            Some((o.rss_tokens, peak_rss(&bin, &key, &all, o.rss_tokens)?))
+            Some((
+                o.rss_tokens,
+                peak_rss(&bin, &key, &all, o.rss_tokens, &dir.join("rss.cpu"))?,
+            ))
         },
         repeated: if o.repeat_distinct == 0 {
             None
@@ -383,20 +386,17 @@ pub(crate) fn parse_openssl_verify(out: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Peak RSS (KiB, from `/usr/bin/time -f %M`) of one run over `n` tokens: the token file is
-/// streamed again and again through a pipe, so no input file of that size is needed.
-fn peak_rss(bin: &Path, key: &Path, lines: &[&str], n: usize) -> Result<u64> {
+/// Peak RSS (KiB, from `/usr/bin/time`'s `%M` as every timed run records it in `time_out`) of
+/// one run over `n` tokens: the token file is streamed again and again through a pipe, so no
+/// input file of that size is needed.
+fn peak_rss(bin: &Path, key: &Path, lines: &[&str], n: usize, time_out: &Path) -> Result<u64> {
     if lines.is_empty() {
         return Err(err!("no tokens"));
     }
-    let mut c = Command::new("/usr/bin/time");
-    c.args(["-f", "%M"]);
-    let inner = verify_command(bin, key, false, None, None);
-    c.arg(inner.get_program()).args(inner.get_args());
-    let mut child = c
+    let t = Instant::now();
+    let mut child = verify_command(bin, key, false, None, Some(time_out))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()?;
     if let Some(stdin) = child.stdin.take() {
         let mut w = std::io::BufWriter::new(stdin);
@@ -405,19 +405,13 @@ fn peak_rss(bin: &Path, key: &Path, lines: &[&str], n: usize) -> Result<u64> {
         }
         w.flush()?;
     }
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
+    let status = child.wait()?;
+    if !status.success() {
         return Err(err!(
-            "clerk-m2m verify under /usr/bin/time failed ({})",
-            out.status
+            "clerk-m2m verify under /usr/bin/time failed ({status})"
         ));
     }
-    out.stderr
-        .lines()
-        .map_while(std::result::Result::ok)
-        .filter_map(|l| l.trim().parse().ok())
-        .last()
-        .ok_or_else(|| err!("no RSS in the output of /usr/bin/time"))
+    Ok(Rate::of(n, t.elapsed(), time_out)?.peak_rss_kib)
 }
 
 /// Lines per second (best of `runs`) of `verify` on core 0 over `n` lines: rounds over
