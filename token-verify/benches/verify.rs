@@ -5,9 +5,10 @@
 //! rules, cached key, signature, claim rules, mapping to `M2MToken`). `raw_rs256_verify/<provider>`:
 //! `VerifyingKey::verify` alone on the same token. The target is pipeline >= 0.9x raw throughput.
 //!
-//! On a shared or loaded machine the two drift apart by more than the overhead itself; compare
-//! `pipeline_overhead_without_signature` with `raw_rs256_verify` instead, or count instructions,
-//! which load does not change:
+//! On a shared or loaded machine the two drift apart by more than the overhead itself: the `ratio`
+//! bench (`cargo xtask bench pipeline`) runs them interleaved and reports the ratio. Or compare
+//! `pipeline_overhead_without_signature` with `raw_rs256_verify`, or count instructions, which load
+//! does not change:
 //!
 //! ```text
 //! cargo bench -p clerk-token-verify --bench verify --no-run
@@ -30,50 +31,18 @@
 // With no provider feature only the overhead bench runs; the per-provider code stays compiled.
 #![cfg_attr(not(any(feature = "josekit", feature = "aws-lc-rs")), allow(unused))]
 
-use std::future::Future;
-use std::hint::black_box;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+mod common;
 
-use base64::Engine as _;
+use std::hint::black_box;
+use std::sync::Arc;
+
 use clerk_jwks_cache::{CryptoProvider, PemKeyResolver};
 use clerk_token_verify::steps::{self, header::HeaderRules};
 use clerk_token_verify::{
     ClockSkew, FixedClock, M2m, Preset as _, VerifiedTokenCacheConfig, Verifier,
 };
+use common::{IAT, PUB, block_on, signed_parts, token};
 use criterion::{Criterion, criterion_group, criterion_main};
-use josekit::jws::{JwsSigner as _, RS256};
-
-const KEY: &str = include_str!("../tests/data/test-signing.key.pem");
-const PUB: &str = include_str!("../tests/data/test-signing.pub.pem");
-const IAT: i64 = 1_666_648_250;
-
-/// Polls once: with a warm resolver the pipeline never awaits anything that is pending.
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("the warm pipeline should not wait"),
-    }
-}
-
-fn token() -> String {
-    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-    let header = r#"{"alg":"RS256","kid":"ins_2GIoQhbUpy0hX7B2cVkuTMinXoD","typ":"JWT","cat":"cl_B7d4PD333AAA"}"#;
-    let payload = format!(
-        r#"{{"iss":"https://clerk.m2m.example.test","sub":"mch_2vYVtestTESTtestTESTtestTESTtest","aud":["mch_1xxxxx","mch_2xxxxx"],"exp":{},"iat":{IAT},"nbf":{},"jti":"mt_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE","scopes":"mch_1xxxxx mch_2xxxxx"}}"#,
-        IAT + 300,
-        IAT - 10
-    );
-    let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-    let sig = RS256
-        .signer_from_pem(KEY)
-        .unwrap()
-        .sign(input.as_bytes())
-        .unwrap();
-    format!("{input}.{}", b64(&sig))
-}
 
 fn bench_provider(c: &mut Criterion, provider: &dyn CryptoProvider) {
     let name = provider.name();
@@ -83,10 +52,7 @@ fn bench_provider(c: &mut Criterion, provider: &dyn CryptoProvider) {
     let verifier = Verifier::m2m(resolver).with_clock(Arc::new(FixedClock(IAT * 1000)));
     assert!(block_on(verifier.verify(&token)).is_ok());
 
-    let (input, sig) = token.rsplit_once('.').unwrap();
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(sig)
-        .unwrap();
+    let (input, sig) = signed_parts(&token);
     assert!(key.verify(input.as_bytes(), &sig).unwrap());
 
     c.bench_function(&format!("verify_m2m_rs256/{name}"), |b| {

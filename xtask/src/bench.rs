@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: run the criterion benches and summarise them in one table; `bench cli`:
-//! time `clerk-m2m verify --json -` beside `openssl speed rsa2048` on the same cores.
+//! time `clerk-m2m verify --json -` beside `openssl speed rsa2048` on the same cores; `bench
+//! pipeline`: the verifier pipeline against its provider's bare signature check, interleaved.
 
 use crate::util::{Result, cargo, err, read, run_output, run_status};
 use crate::workspace::Workspace;
@@ -47,6 +48,58 @@ pub(crate) fn command(root: &Path, extra: &[String], summary_only: bool) -> Resu
     }
     print!("{}", table(&rows));
     Ok(())
+}
+
+/// `cargo xtask bench pipeline [--rounds N] [--batch N]`: builds token-verify's `ratio` bench with
+/// both providers and runs it on core 0 (`taskset`, when there is one); the options go to it.
+pub(crate) fn pipeline_command(root: &Path, args: &[String]) -> Result<()> {
+    for pair in args.chunks(2) {
+        match pair {
+            [name, n] if (name == "--rounds" || name == "--batch") && n.parse::<u32>().is_ok() => {}
+            _ => {
+                return Err(err!(
+                    "bench pipeline takes --rounds N and --batch N, not {pair:?}"
+                ));
+            }
+        }
+    }
+    let out = run_output(cargo().current_dir(root).args([
+        "bench",
+        "-p",
+        "clerk-token-verify",
+        "--bench",
+        "ratio",
+        "--features",
+        "aws-lc-rs",
+        "--no-run",
+        "--message-format=json",
+    ]))?;
+    let exe = bench_executable(&out, "ratio")
+        .ok_or_else(|| err!("cargo did not report the ratio bench's executable"))?;
+    let mut cmd = if Command::new("taskset").arg("-V").output().is_ok() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(&exe);
+        c
+    } else {
+        eprintln!("taskset not found: running unpinned");
+        Command::new(&exe)
+    };
+    run_status(cmd.arg("--bench").args(args))
+}
+
+/// The executable of bench target `name` in `cargo bench --no-run --message-format=json` output.
+pub(crate) fn bench_executable(cargo_json: &str, name: &str) -> Option<PathBuf> {
+    cargo_json
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["target"]["name"] == name
+                && m["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "bench"))
+        })
+        .and_then(|m| m["executable"].as_str().map(PathBuf::from))
 }
 
 /// Options of `cargo xtask bench cli`.
@@ -714,6 +767,23 @@ mod tests {
             &serde_json::json!({"group_id": group, "full_id": rel, "throughput": tp}).to_string(),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn the_bench_executable_is_found_among_cargo_messages() {
+        let out = [
+            r#"{"reason":"compiler-artifact","target":{"name":"ratio","kind":["lib"]},"executable":null}"#,
+            "not json",
+            r#"{"reason":"compiler-artifact","target":{"name":"verify","kind":["bench"]},"executable":"/t/verify-1"}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"ratio","kind":["bench"]},"executable":"/t/ratio-2"}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            bench_executable(&out, "ratio"),
+            Some(PathBuf::from("/t/ratio-2"))
+        );
+        assert_eq!(bench_executable(&out, "resolve"), None);
     }
 
     #[test]

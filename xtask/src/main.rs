@@ -38,6 +38,10 @@ commands:
                                       time `clerk-m2m verify --json -` against openssl speed
                                       rsa2048 on one pinned core and on all cores; peak RSS;
                                       repeated tokens (20,000 over 1,000,000 lines) on one core
+  bench pipeline [--rounds N] [--batch N]
+                                      the verifier pipeline's throughput over its provider's bare
+                                      RSA check, each provider, in interleaved rounds on one
+                                      pinned core (target >= 0.90x)
 
 The workspace root is the parent of xtask/, or $XTASK_WORKSPACE_ROOT when set.";
 
@@ -98,6 +102,9 @@ fn run(args: &[String]) -> Result<()> {
                     package: true,
                 },
             )
+        }
+        "bench" if rest.first().is_some_and(|a| a == "pipeline") => {
+            bench::pipeline_command(&root, &rest[1..])
         }
         "bench" if rest.first().is_some_and(|a| a == "cli") => {
             bench::cli_command(&root, &bench_cli_options(&rest[1..])?)
