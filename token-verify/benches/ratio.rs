@@ -83,11 +83,14 @@ fn measure(provider: &dyn CryptoProvider, rounds: usize, batch: u32) {
         // Throughput ratio: raw time over pipeline time.
         ratios.push(r / p);
     }
-    let (raw_med, pipe_med) = (quantile(&mut raw_ns, 0.5), quantile(&mut pipeline_ns, 0.5));
+    for v in [&mut raw_ns, &mut pipeline_ns, &mut ratios] {
+        v.sort_by(f64::total_cmp);
+    }
+    let (raw_med, pipe_med) = (quantile(&raw_ns, 0.5), quantile(&pipeline_ns, 0.5));
     let (q1, med, q3) = (
-        quantile(&mut ratios, 0.25),
-        quantile(&mut ratios, 0.5),
-        quantile(&mut ratios, 0.75),
+        quantile(&ratios, 0.25),
+        quantile(&ratios, 0.5),
+        quantile(&ratios, 0.75),
     );
     println!(
         "{:<10} {:>7.2} µs {:>7.2} µs {:>7.2} µs {med:>6.3}x ({q1:.3}-{q3:.3})   >= 0.90x",
@@ -107,13 +110,13 @@ fn time(f: &mut impl FnMut(), batch: u32) -> f64 {
     start.elapsed().as_secs_f64() * 1e9 / f64::from(batch)
 }
 
-fn quantile(v: &mut [f64], q: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
+/// The `q` quantile of `sorted` (nearest rank); `sorted` is not empty (`--rounds` is at least 1).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
         clippy::cast_precision_loss
     )]
-    let i = ((v.len() - 1) as f64 * q).round() as usize;
-    v[i]
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i]
 }
