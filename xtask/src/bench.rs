@@ -53,16 +53,7 @@ pub(crate) fn command(root: &Path, extra: &[String], summary_only: bool) -> Resu
 /// `cargo xtask bench pipeline [--rounds N] [--batch N]`: builds token-verify's `ratio` bench with
 /// both providers and runs it on core 0 (`taskset`, when there is one); the options go to it.
 pub(crate) fn pipeline_command(root: &Path, args: &[String]) -> Result<()> {
-    for pair in args.chunks(2) {
-        match pair {
-            [name, n] if (name == "--rounds" || name == "--batch") && n.parse::<u32>().is_ok() => {}
-            _ => {
-                return Err(err!(
-                    "bench pipeline takes --rounds N and --batch N, not {pair:?}"
-                ));
-            }
-        }
-    }
+    check_pipeline_args(args)?;
     let out = run_output(cargo().current_dir(root).args([
         "bench",
         "-p",
@@ -85,6 +76,21 @@ pub(crate) fn pipeline_command(root: &Path, args: &[String]) -> Result<()> {
         Command::new(&exe)
     };
     run_status(cmd.arg("--bench").args(args))
+}
+
+/// `bench pipeline`'s options, checked here so that the bench itself never sees a bad one.
+fn check_pipeline_args(args: &[String]) -> Result<()> {
+    for pair in args.chunks(2) {
+        match pair {
+            [name, n] if (name == "--rounds" || name == "--batch") && n.parse::<u32>().is_ok() => {}
+            _ => {
+                return Err(err!(
+                    "bench pipeline takes --rounds N and --batch N, not {pair:?}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The executable of bench target `name` in `cargo bench --no-run --message-format=json` output.
@@ -767,6 +773,24 @@ mod tests {
             &serde_json::json!({"group_id": group, "full_id": rel, "throughput": tp}).to_string(),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn bench_pipeline_takes_only_numeric_rounds_and_batch() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(check_pipeline_args(&args(&[])).is_ok());
+        assert!(check_pipeline_args(&args(&["--rounds", "10", "--batch", "0"])).is_ok());
+        for bad in [
+            &["--rounds"][..],
+            &["--rounds", "x"],
+            &["--rounds", "-1"],
+            &["--rounds", "99999999999"],
+            &["--runs", "3"],
+            &["10"],
+        ] {
+            let e = check_pipeline_args(&args(bad)).unwrap_err().to_string();
+            assert!(e.contains("takes --rounds N and --batch N"), "{bad:?}: {e}");
+        }
     }
 
     #[test]
